@@ -1,0 +1,106 @@
+/* main.c - tba: dispatch to the subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tba/log.h"
+
+struct cmd {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *summary;
+};
+
+static const struct cmd cmds[] = {
+	{"import", cmd_import, "put a profile's secrets into the token (reads them from the terminal or stdin)"},
+	{"keys", cmd_keys, "list the profiles stored in the token"},
+	{"delete", cmd_delete, "remove a profile from the token"},
+	{"list", cmd_list, "list the profiles the agent serves"},
+	{"header", cmd_header, "print a signed Authorization header"},
+	{"passport", cmd_passport, "print a signed SOAP tokenPassport"},
+	{"curl", cmd_curl, "send a signed HTTP request"},
+	{"test", cmd_test, "check that a profile can log in to its NetSuite account"},
+	{"lock", cmd_lock, "lock the agent (logs out of the token)"},
+	{"unlock", cmd_unlock, "unlock the agent with the token PIN"},
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: tba COMMAND [ARGS]...\n\n"
+	           "Signs NetSuite (OAuth 1.0a TBA) requests with keys kept in a PKCS#11 token.\n\n"
+	           "Commands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\n'tba COMMAND --help' shows a command's options.\n"
+	           "Token commands take the token from --token URI or TBA_TOKEN;\n"
+	           "agent commands reach tba-agent at TBA_AGENT_SOCK.\n");
+}
+
+int
+cli_fail(tba_err r, const char *what)
+{
+	fprintf(stderr, "tba: %s: %s\n", what, tba_errmsg(r));
+	if (r == TBA_ERR_AGENT)
+		return TBA_EXIT_AGENT;
+	if (r == TBA_ERR_USAGE)
+		return TBA_EXIT_USAGE;
+	return TBA_EXIT_FAIL;
+}
+
+int
+cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tba %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ". Try 'tba %s --help'.\n", cmd);
+	return TBA_EXIT_USAGE;
+}
+
+const char *
+cli_token_uri(const char *opt)
+{
+	const char *env;
+
+	if (opt != NULL)
+		return opt;
+	env = getenv("TBA_TOKEN");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	tba_log_init("tba", TBA_LOG_WARN);
+	if (argc < 2) {
+		usage(stderr);
+		return TBA_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return TBA_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tba %s\n", TBA_VERSION);
+		return TBA_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "tba: unknown command '%s'. Try 'tba --help'.\n", argv[1]);
+	return TBA_EXIT_USAGE;
+}

@@ -1,0 +1,43 @@
+/*
+ * agentc.h - the client side of the agent protocol (SPEC.md §6).
+ *
+ * Used by the CLI, the benchmark and tests. Connects to a Unix socket, sends
+ * NUL-terminated JSON requests, reads replies (at most TBA_PROTO_MAX bytes).
+ * An error reply becomes a tba_err (io.tba.Agent.PolicyDenied ->
+ * TBA_ERR_POLICY, ProfileNotFound -> TBA_ERR_NOT_FOUND, Locked ->
+ * TBA_ERR_LOCKED, PinIncorrect -> TBA_ERR_PIN_INCORRECT, TokenError ->
+ * TBA_ERR_TOKEN, others -> TBA_ERR_REMOTE) with the agent's message as the
+ * thread's detail (tba_errmsg). An unreachable agent is TBA_ERR_AGENT with a
+ * message that says to start one (eval "$(tba-agent)") or set TBA_AGENT_SOCK.
+ */
+#ifndef TBA_AGENTC_H
+#define TBA_AGENTC_H
+
+#include <cjson/cJSON.h>
+
+#include "tba/err.h"
+#include "tba/url.h"
+
+struct tba_agentc;
+
+/* path NULL: $TBA_AGENT_SOCK (unset: TBA_ERR_AGENT). */
+tba_err tba_agentc_connect(const char *path, struct tba_agentc **out);
+void tba_agentc_close(struct tba_agentc *c);
+
+/*
+ * Sends {"method": method, "parameters": params} (params borrowed; NULL
+ * sends {}) and waits for the reply. On success *reply is the reply's
+ * "parameters" object (caller cJSON_Delete()s; never NULL).
+ */
+tba_err tba_agentc_call(struct tba_agentc *c, const char *method, const cJSON *params, cJSON **reply);
+
+/*
+ * io.tba.Agent.Sign. form may be NULL; timestamp (decimal) and nonce may be
+ * NULL to let the agent choose. *reply as above: authorization, signature,
+ * nonce, timestamp, base_string.
+ */
+tba_err tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method,
+    const char *url, const struct tba_params *form, const char *timestamp, const char *nonce,
+    cJSON **reply);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * profile.h - a profile: one set of credentials' non-secret metadata, the
+ * NetSuite account rules, and the policy every signature must pass.
+ *
+ * Pure code. The secret half of a profile is the HMAC key in the token; this
+ * struct only names it (key_id = the key object's CKA_ID).
+ */
+#ifndef TBA_PROFILE_H
+#define TBA_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tba/err.h"
+#include "tba/oauth.h"
+#include "tba/url.h"
+
+#define TBA_NAME_MAX 32
+#define TBA_FIELD_MAX 256     /* account, realm, consumer key, token ID */
+#define TBA_HOST_MAX 253
+#define TBA_HOSTS_MAX 16
+#define TBA_KEY_ID_LEN 16
+#define TBA_META_MAX 8192     /* serialised metadata, bytes */
+
+enum tba_kind { TBA_KIND_NETSUITE = 0, TBA_KIND_OAUTH1 };
+
+struct tba_profile {
+	char name[TBA_NAME_MAX + 1];
+	enum tba_kind kind;
+	char account[TBA_FIELD_MAX + 1];       /* as the user typed it; may be "" for oauth1 */
+	char realm[TBA_FIELD_MAX + 1];         /* "" = no realm in the header */
+	char consumer_key[TBA_FIELD_MAX + 1];
+	char token_id[TBA_FIELD_MAX + 1];
+	enum tba_sigmethod sigmethod;
+	char hosts[TBA_HOSTS_MAX][TBA_HOST_MAX + 1];  /* lower-case, exact match */
+	size_t nhosts;
+	int64_t created;                       /* Unix seconds */
+	unsigned char key_id[TBA_KEY_ID_LEN];  /* CKA_ID of the key object */
+};
+
+/* 1 when name matches [A-Za-z0-9._-]{1,32}. */
+int tba_profile_name_ok(const char *name);
+
+const char *tba_kind_name(enum tba_kind k);          /* "netsuite", "oauth1" */
+tba_err tba_kind_parse(const char *s, enum tba_kind *out);
+
+/*
+ * NetSuite account ID: letters and digits, optionally '_' and letters and
+ * digits ("1234567", "1234567_SB1", "TSTDRV1234567"). Anything else is
+ * TBA_ERR_INVALID with a message that says what an account ID looks like.
+ */
+tba_err tba_ns_account_check(const char *account);
+/* Realm: the account ID upper-cased. out holds TBA_FIELD_MAX + 1. */
+tba_err tba_ns_realm(const char *account, char *out, size_t outsz);
+/*
+ * Adds the account's three hosts ("<id>.suitetalk.api.netsuite.com",
+ * ".restlets.api.", ".app.") with the ID lower-cased and '_' -> '-'.
+ */
+tba_err tba_ns_add_hosts(struct tba_profile *p);
+
+/* Adds a host (lower-cased; must be a plain DNS name or IP literal, no port). Duplicates ignored. */
+tba_err tba_profile_add_host(struct tba_profile *p, const char *host);
+
+/*
+ * Serialises the metadata as compact JSON (the CKA_VALUE of the profile's
+ * data object); *out is malloc'ed, at most TBA_META_MAX bytes.
+ */
+tba_err tba_profile_to_json(const struct tba_profile *p, char **out);
+/* Parses the above. The name is taken from the JSON and validated; unknown fields ignored. */
+tba_err tba_profile_from_json(const char *json, size_t len, struct tba_profile *out);
+
+/*
+ * The policy every request must pass before it is signed: method a token of
+ * A-Z, scheme https, no userinfo, host exactly one of p->hosts (no suffix
+ * match), port absent or 443. TBA_ERR_POLICY with a message naming the
+ * reason otherwise.
+ */
+tba_err tba_policy_check(const struct tba_profile *p, const char *method, const struct tba_url *u);
+
+#endif
