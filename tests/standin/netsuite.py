@@ -1,0 +1,361 @@
+#!/usr/bin/python3
+"""netsuite.py - a local HTTPS stand-in for NetSuite's TBA-protected APIs.
+
+Every request is checked the way NetSuite checks it, with an implementation
+that is not ours: Debian's python3-oauthlib rebuilds the signature base
+string (oauthlib.oauth1.rfc5849.signature) and computes the HMAC. The
+stand-in then checks the realm, the account host, the timestamp (+-300 s
+against its own clock, which --clock-offset can move) and nonce reuse, and
+answers like NetSuite: JSON bodies, 401 INVALID_LOGIN with NetSuite's error
+shape, a Date header from its own clock.
+
+    netsuite.py --cert server.pem --key server.key --creds FILE|- \
+                [--port 0] [--port-file F] [--log F] [--clock-offset SECONDS]
+
+--creds is a JSON list (read from stdin with "-", so test secrets never sit
+in argv): [{"realm": "1234567_SB1", "consumer_key": .., "consumer_secret": ..,
+"token": .., "token_secret": .., "hosts": [..]}, ...]. --log appends one JSON
+line per request (method, host, path, query, verified, reason, nonce,
+base_string) for tests to assert on. SIGTERM/SIGINT stop it cleanly.
+
+Endpoints (any host in a credential's hosts):
+  GET  /services/rest/record/v1/metadata-catalog[/]      record catalog
+  GET  /services/rest/record/v1/customer?q=&limit=&offset= list (echoes q)
+  POST /services/rest/record/v1/customer                 204 + Location
+  GET|PUT|PATCH|DELETE /services/rest/record/v1/customer/ID
+  POST /services/rest/query/v1/suiteql?limit=&offset=    needs Prefer: transient
+  GET|POST /app/site/hosting/restlet.nl?script=&deploy=  RESTlet echo
+  POST /oauth1/form                                      form body (oauth1 profiles)
+  ANY  /redirect?to=PATH[&code=302]                      redirect (re-signing)
+  ANY  /echo...                                          what was verified
+"""
+
+import argparse
+import email.utils
+import json
+import os
+import signal
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from oauthlib.oauth1.rfc5849 import signature as oas
+from oauthlib.oauth1.rfc5849 import utils as oautils
+
+MAX_BODY = 1 << 20
+SKEW = 300
+
+INVALID_LOGIN = {
+    "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2",
+    "title": "Unauthorized",
+    "status": 401,
+    "o:errorDetails": [{
+        "detail": "Invalid login attempt. For more details, see the Login Audit Trail "
+                  "in the NetSuite UI at Setup > Users/Roles > User Management > "
+                  "View Login Audit Trail.",
+        "o:errorCode": "INVALID_LOGIN",
+    }],
+}
+
+SIGNERS = {
+    "HMAC-SHA256": oas.sign_hmac_sha256,
+    "HMAC-SHA1": oas.sign_hmac_sha1,
+}
+
+
+def ns_error(status, title, code, detail):
+    return {
+        "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.%d" % (status - 399),
+        "title": title,
+        "status": status,
+        "o:errorDetails": [{"detail": detail, "o:errorCode": code}],
+    }
+
+
+class State:
+    def __init__(self, creds, clock_offset, log_path):
+        self.creds = creds
+        self.clock_offset = clock_offset
+        self.log_path = log_path
+        self.nonces = set()
+        self.lock = threading.Lock()
+        self.customers = {"107": {"id": "107", "companyName": "Acme Rockets, Inc.",
+                                  "email": "ops@acme.example"}}
+        self.next_id = 1000
+
+    def now(self):
+        return time.time() + self.clock_offset
+
+    def log(self, entry):
+        if not self.log_path:
+            return
+        with self.lock:
+            with open(self.log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "NetSuite-standin/1"
+    sys_version = ""
+
+    # The Date header comes from the stand-in's clock, which may be set off.
+    def date_time_string(self, timestamp=None):
+        return email.utils.formatdate(self.server.state.now(), usegmt=True)
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, status, obj=None, headers=None):
+        body = b"" if obj is None else json.dumps(obj, indent=1).encode()
+        self.send_response(status)
+        if obj is not None:
+            ctype = "application/vnd.oracle.resource+json; type=error" if status >= 400 \
+                else "application/json; charset=UTF-8"
+            self.send_header("Content-Type", ctype)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n < 0 or n > MAX_BODY:
+            raise ValueError("body too large")
+        return self.rfile.read(n) if n else b""
+
+    # Rebuilds the base string from what arrived on the wire, with oauthlib,
+    # and checks it against the credentials the header names.
+    def verify(self, body):
+        st = self.server.state
+        host = (self.headers.get("Host") or "").lower()
+        hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+        uri = "https://" + host + self.path
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        form = body.decode("utf-8", "replace") if ctype == "application/x-www-form-urlencoded" else ""
+        res = {"host": hostname, "method": self.command, "path": self.path.split("?")[0],
+               "query": urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query,
+                                               keep_blank_values=True),
+               "form": urllib.parse.parse_qsl(form, keep_blank_values=True),
+               "verified": False}
+        auth = self.headers.get("Authorization") or ""
+        if not auth.startswith("OAuth "):
+            res["reason"] = "no OAuth Authorization header"
+            return res, None
+        try:
+            # Header values are percent-encoded (RFC 5849 3.5.1).
+            hdr = {k: oautils.unescape(v) for k, v in oautils.parse_authorization_header(auth)}
+        except Exception as e:  # noqa: BLE001 - any parse failure is a login failure
+            res["reason"] = "bad Authorization header: %s" % e
+            return res, None
+        res["nonce"] = hdr.get("oauth_nonce")
+        res["realm"] = hdr.get("realm")
+        cred = None
+        for c in st.creds:
+            if c["consumer_key"] == hdr.get("oauth_consumer_key") and c["token"] == hdr.get("oauth_token"):
+                cred = c
+        if cred is None:
+            res["reason"] = "unknown consumer key / token pair"
+            return res, None
+        if hostname not in [h.lower() for h in cred.get("hosts", [])]:
+            res["reason"] = "host %s is not this account's" % hostname
+            return res, None
+        if cred.get("realm") and hdr.get("realm") != cred["realm"]:
+            res["reason"] = "realm %r, want %r" % (hdr.get("realm"), cred["realm"])
+            return res, None
+        if hdr.get("oauth_version", "1.0") != "1.0":
+            res["reason"] = "oauth_version"
+            return res, None
+        method = hdr.get("oauth_signature_method", "")
+        signer = SIGNERS.get(method)
+        if signer is None:
+            res["reason"] = "signature method %r" % method
+            return res, None
+        params = oas.collect_parameters(uri_query=urllib.parse.urlsplit(self.path).query,
+                                        body=form, headers={"Authorization": auth},
+                                        exclude_oauth_signature=True, with_realm=False)
+        base = oas.signature_base_string(self.command, oas.base_string_uri(uri),
+                                         oas.normalize_parameters(params))
+        res["base_string"] = base
+        want = signer(base, cred["consumer_secret"], cred["token_secret"])
+        if not oas.safe_string_equals(want, hdr.get("oauth_signature", "")):
+            res["reason"] = "signature mismatch"
+            return res, None
+        try:
+            ts = int(hdr.get("oauth_timestamp", ""))
+        except ValueError:
+            res["reason"] = "bad timestamp"
+            return res, None
+        if abs(ts - st.now()) > SKEW:
+            res["reason"] = "timestamp %d is %+d s from server clock" % (ts, ts - int(st.now()))
+            return res, None
+        nonce = hdr.get("oauth_nonce", "")
+        if len(nonce) < 6:
+            res["reason"] = "nonce too short"
+            return res, None
+        with st.lock:
+            key = (cred["consumer_key"], cred["token"], nonce, ts)
+            if key in st.nonces:
+                res["reason"] = "nonce reused"
+                return res, None
+            st.nonces.add(key)
+        res["verified"] = True
+        return res, cred
+
+    def handle_any(self):
+        try:
+            body = self.read_body()
+        except ValueError:
+            self.reply(413, ns_error(413, "Payload Too Large", "INVALID_REQUEST", "Body too large."))
+            return
+        res, cred = self.verify(body)
+        self.server.state.log(res)
+        if cred is None:
+            self.reply(401, INVALID_LOGIN)
+            return
+        try:
+            self.route(res, cred, body)
+        except Exception as e:  # noqa: BLE001 - turn bugs into a visible 500
+            self.reply(500, ns_error(500, "Internal Server Error", "UNEXPECTED_ERROR", str(e)))
+
+    def route(self, res, cred, body):
+        st = self.server.state
+        path = res["path"]
+        q = dict(res["query"])
+        host = res["host"]
+        base = "https://%s/services/rest" % host
+        m = self.command
+        rec = "/services/rest/record/v1/"
+        if path in (rec + "metadata-catalog", rec + "metadata-catalog/") and m == "GET":
+            items = [{"name": n, "links": [{"rel": "canonical", "href": base + "/record/v1/metadata-catalog/" + n,
+                                            "mediaType": "application/json"}]}
+                     for n in ("account", "customer", "salesOrder")]
+            self.reply(200, {"items": items})
+        elif path == rec + "customer" and m == "GET":
+            limit = int(q.get("limit", "1000"))
+            offset = int(q.get("offset", "0"))
+            items = [{"links": [{"rel": "self", "href": base + "/record/v1/customer/" + i}], "id": i}
+                     for i in sorted(st.customers)][offset:offset + limit]
+            self.reply(200, {"links": [], "count": len(items), "hasMore": False, "items": items,
+                             "offset": offset, "totalResults": len(st.customers), "q": q.get("q")})
+        elif path == rec + "customer" and m == "POST":
+            obj = json.loads(body or b"{}")
+            with st.lock:
+                cid = str(st.next_id)
+                st.next_id += 1
+                obj["id"] = cid
+                st.customers[cid] = obj
+            self.reply(204, None, {"Location": base + "/record/v1/customer/" + cid})
+        elif path.startswith(rec + "customer/"):
+            cid = path[len(rec + "customer/"):]
+            if cid not in st.customers:
+                self.reply(404, ns_error(404, "Record Not Found", "NONEXISTENT_ID",
+                                         "The record instance does not exist. Provide a valid record instance ID."))
+            elif m == "GET":
+                self.reply(200, dict(st.customers[cid], links=[{"rel": "self", "href": base + path[13:]}]))
+            elif m in ("PUT", "PATCH"):
+                obj = json.loads(body or b"{}")
+                with st.lock:
+                    if m == "PUT":
+                        st.customers[cid] = dict(obj, id=cid)
+                    else:
+                        st.customers[cid].update(obj)
+                self.reply(204)
+            elif m == "DELETE":
+                with st.lock:
+                    del st.customers[cid]
+                self.reply(204)
+            else:
+                self.reply(405, ns_error(405, "Method Not Allowed", "INVALID_REQUEST", "Method not allowed."))
+        elif path == "/services/rest/query/v1/suiteql" and m == "POST":
+            if (self.headers.get("Prefer") or "").strip().lower() != "transient":
+                self.reply(400, ns_error(400, "Bad Request", "INVALID_PARAMETER",
+                                         "Invalid value for the Prefer header. Use 'transient'."))
+                return
+            obj = json.loads(body or b"{}")
+            limit = int(q.get("limit", "1000"))
+            offset = int(q.get("offset", "0"))
+            rows = [{"links": [], "id": str(100 + i), "companyname": "Customer %d" % i} for i in range(25)]
+            items = rows[offset:offset + limit]
+            self.reply(200, {"links": [], "count": len(items), "hasMore": offset + limit < len(rows),
+                             "items": items, "offset": offset, "totalResults": len(rows), "q": obj.get("q")})
+        elif path == "/app/site/hosting/restlet.nl" and m in ("GET", "POST"):
+            if "script" not in q or "deploy" not in q:
+                self.reply(400, ns_error(400, "Bad Request", "INVALID_REQUEST", "Missing script or deploy."))
+                return
+            self.reply(200, {"restlet": True, "method": m, "script": q["script"], "deploy": q["deploy"],
+                             "params": res["query"], "body": body.decode("utf-8", "replace")})
+        elif path == "/oauth1/form" and m == "POST":
+            self.reply(200, {"form": res["form"], "query": res["query"]})
+        elif path == "/redirect":
+            to = q.get("to", "/echo")
+            code = int(q.get("code", "302"))
+            self.reply(code, {"redirect": to}, {"Location": to})
+        elif path.startswith("/echo"):
+            self.reply(200, {"verified": True, "method": m, "host": host, "path": path,
+                             "query": res["query"], "form": res["form"], "realm": res.get("realm"),
+                             "base_string": res["base_string"],
+                             "content_type": self.headers.get("Content-Type"),
+                             "accept": self.headers.get("Accept"),
+                             "body": body.decode("utf-8", "replace")})
+        elif path == "/forbidden":
+            self.reply(403, ns_error(403, "Forbidden", "INSUFFICIENT_PERMISSION",
+                                     "Permission Violation: You need the 'REST Web Services' permission "
+                                     "to access this page. Contact your account administrator."))
+        else:
+            self.reply(404, ns_error(404, "Not Found", "INVALID_URL", "Invalid URL: %s" % path))
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_any
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Local HTTPS NetSuite stand-in for tests.")
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--creds", required=True, help="JSON credentials file, or - for stdin")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--log")
+    ap.add_argument("--clock-offset", type=int, default=0,
+                    help="seconds to add to this server's clock (tests clock-skew diagnosis)")
+    a = ap.parse_args()
+
+    if a.creds == "-":
+        creds = json.load(sys.stdin)
+    else:
+        with open(a.creds, encoding="utf-8") as f:
+            creds = json.load(f)
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(a.cert, a.key)
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv.daemon_threads = True
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.state = State(creds, a.clock_offset, a.log)
+    port = srv.server_address[1]
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, a.port_file)
+    else:
+        print(port, flush=True)
+
+    def stop(signum, frame):
+        threading.Thread(target=srv.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    srv.serve_forever(poll_interval=0.2)
+    srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
