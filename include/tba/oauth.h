@@ -65,12 +65,26 @@ tba_err tba_passport_base_string(const char *account, const char *consumer_key,
     const char *token, const char *nonce, const char *timestamp, struct tba_buf *out);
 
 /*
- * Appends a SOAP <tokenPassport> element (namespace-qualified children as
- * NetSuite's WSDL expects; values XML-escaped; signature algorithm attribute).
+ * Appends a SOAP <tokenPassport> element, values XML-escaped, on one line:
+ *   <tokenPassport xmlns="urn:messages_V.platform.webservices.netsuite.com"
+ *       xmlns:core="urn:core_V.platform.webservices.netsuite.com">
+ *     <core:account>..</core:account><core:consumerKey>..</core:consumerKey>
+ *     <core:token>..</core:token><core:nonce>..</core:nonce>
+ *     <core:timestamp>..</core:timestamp>
+ *     <core:signature algorithm="HMAC-SHA256">..</core:signature></tokenPassport>
+ * The element belongs to the messages namespace and its children to core
+ * (the TokenPassport type lives in the core XSD), V being the SuiteTalk
+ * WSDL version; it must match the version of the endpoint the envelope is
+ * posted to. tba_passport_xml uses TBA_PASSPORT_WSDL_VERSION.
  */
+#define TBA_PASSPORT_WSDL_VERSION "2024_2"
 tba_err tba_passport_xml(const char *account, const char *consumer_key, const char *token,
     const char *nonce, const char *timestamp, const char *sig_b64, enum tba_sigmethod m,
     struct tba_buf *out);
+/* As above for WSDL version wsdl_version ("2024_2": digits and '_', at most 16). */
+tba_err tba_passport_xml_v(const char *account, const char *consumer_key, const char *token,
+    const char *nonce, const char *timestamp, const char *sig_b64, enum tba_sigmethod m,
+    const char *wsdl_version, struct tba_buf *out);
 
 /* Standard base64 (with padding) of in[0..n), appended to out. */
 tba_err tba_base64(const unsigned char *in, size_t n, struct tba_buf *out);

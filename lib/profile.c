@@ -1,0 +1,471 @@
+/* profile.c - profile metadata (JSON), NetSuite account rules, signing policy. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "tba/buf.h"
+#include "tba/profile.h"
+
+#define PROFILE_JSON_VERSION 1
+
+static int
+prof_alnum(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static char
+prof_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static char
+prof_upper(char c)
+{
+	return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+}
+
+int
+tba_profile_name_ok(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i >= TBA_NAME_MAX)
+			return 0;
+		if (!prof_alnum(name[i]) && name[i] != '.' && name[i] != '_' && name[i] != '-')
+			return 0;
+	}
+	return i > 0;
+}
+
+const char *
+tba_kind_name(enum tba_kind k)
+{
+	switch (k) {
+	case TBA_KIND_NETSUITE:
+		return "netsuite";
+	case TBA_KIND_OAUTH1:
+		return "oauth1";
+	}
+	return "unknown";
+}
+
+tba_err
+tba_kind_parse(const char *s, enum tba_kind *out)
+{
+	if (strcmp(s, "netsuite") == 0)
+		*out = TBA_KIND_NETSUITE;
+	else if (strcmp(s, "oauth1") == 0)
+		*out = TBA_KIND_OAUTH1;
+	else
+		return tba_seterr(TBA_ERR_INVALID, "unknown kind \"%.32s\": use netsuite or oauth1", s);
+	return TBA_OK;
+}
+
+/*
+ * The ID becomes a DNS label (lower-cased, '_' -> '-'), so it is held to a
+ * label's 63 characters.
+ */
+#define NS_ACCOUNT_MAX 63
+
+tba_err
+tba_ns_account_check(const char *account)
+{
+	size_t i, len, under = 0, upos = 0;
+
+	len = account != NULL ? strnlen(account, NS_ACCOUNT_MAX + 1) : 0;
+	if (len == 0 || len > NS_ACCOUNT_MAX)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if (account[i] == '_') {
+			under++;
+			upos = i;
+		} else if (!prof_alnum(account[i])) {
+			goto bad;
+		}
+	}
+	if (under > 1 || (under == 1 && (upos == 0 || upos == len - 1)))
+		goto bad;
+	return TBA_OK;
+bad:
+	return tba_seterr(TBA_ERR_INVALID,
+	    "bad NetSuite account ID \"%.64s\": use the ID from Setup > Company > Company "
+	    "Information, letters and digits with an optional _ suffix (1234567, 1234567_SB1, "
+	    "TSTDRV1234567)", account != NULL ? account : "");
+}
+
+tba_err
+tba_ns_realm(const char *account, char *out, size_t outsz)
+{
+	size_t i, len;
+	tba_err r;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	if ((r = tba_ns_account_check(account)) != TBA_OK)
+		return r;
+	len = strlen(account);
+	if (len + 1 > outsz)
+		return tba_seterr(TBA_ERR_TOO_LARGE, "realm buffer too small");
+	for (i = 0; i < len; i++)
+		out[i] = prof_upper(account[i]);
+	out[len] = '\0';
+	return TBA_OK;
+}
+
+tba_err
+tba_ns_add_hosts(struct tba_profile *p)
+{
+	static const char *const suffix[] = {
+		".suitetalk.api.netsuite.com", ".restlets.api.netsuite.com", ".app.netsuite.com",
+	};
+	char label[NS_ACCOUNT_MAX + 1], host[TBA_HOST_MAX + 1];
+	size_t i, len;
+	tba_err r;
+
+	if ((r = tba_ns_account_check(p->account)) != TBA_OK)
+		return r;
+	len = strlen(p->account);
+	for (i = 0; i < len; i++)
+		label[i] = p->account[i] == '_' ? '-' : prof_lower(p->account[i]);
+	label[len] = '\0';
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(host, sizeof(host), "%s%s", label, suffix[i]);
+		if ((r = tba_profile_add_host(p, host)) != TBA_OK)
+			return r;
+	}
+	return TBA_OK;
+}
+
+/* [v6] with hex digits, ':' and '.' inside; v6 text is written without the brackets. */
+static int
+prof_ipv6_ok(const char *s, size_t n)
+{
+	size_t i;
+	int colons = 0;
+
+	if (n < 2 || n > 45)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == ':')
+			colons++;
+		else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		    (s[i] >= 'A' && s[i] <= 'F') || s[i] == '.'))
+			return 0;
+	}
+	return colons >= 2;
+}
+
+/* A DNS name or IPv4 address: labels of [a-z0-9_-], no empty label. */
+static int
+prof_dns_ok(const char *s, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > TBA_HOST_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if (prof_alnum(s[i]) || s[i] == '-' || s[i] == '_') {
+			if (++label > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return label > 0;
+}
+
+tba_err
+tba_profile_add_host(struct tba_profile *p, const char *host)
+{
+	char h[TBA_HOST_MAX + 1];
+	size_t i, n;
+
+	n = host != NULL ? strnlen(host, TBA_HOST_MAX + 1) : 0;
+	if (n == 0 || n > TBA_HOST_MAX)
+		return tba_seterr(TBA_ERR_INVALID, "bad host \"%.64s\": give a DNS name of at most "
+		    "%d characters", host != NULL ? host : "", TBA_HOST_MAX);
+	if (host[0] == '[' && host[n - 1] == ']' && prof_ipv6_ok(host + 1, n - 2)) {
+		memcpy(h, host, n + 1);
+	} else if (host[0] != '[' && prof_ipv6_ok(host, n) && n + 2 <= TBA_HOST_MAX) {
+		/* Kept the way tba_url_parse writes it, brackets and all. */
+		snprintf(h, sizeof(h), "[%s]", host);
+		n += 2;
+	} else if (prof_dns_ok(host, n)) {
+		memcpy(h, host, n + 1);
+	} else {
+		return tba_seterr(TBA_ERR_INVALID, "bad host \"%.64s\": give a plain DNS name or IP "
+		    "address, without scheme, port or path (e.g. api.example.com)", host);
+	}
+	for (i = 0; i < n; i++)
+		h[i] = prof_lower(h[i]);
+	for (i = 0; i < p->nhosts; i++) {
+		if (strcmp(p->hosts[i], h) == 0)
+			return TBA_OK;
+	}
+	if (p->nhosts >= TBA_HOSTS_MAX)
+		return tba_seterr(TBA_ERR_TOO_LARGE, "more than %d allowed hosts", TBA_HOSTS_MAX);
+	memcpy(p->hosts[p->nhosts], h, n + 1);
+	p->nhosts++;
+	return TBA_OK;
+}
+
+static int
+prof_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+tba_err
+tba_profile_to_json(const struct tba_profile *p, char **out)
+{
+	static const char hexdig[] = "0123456789abcdef";
+	char hex[TBA_KEY_ID_LEN * 2 + 1];
+	cJSON *o = NULL, *hosts = NULL;
+	char *s = NULL;
+	size_t i;
+	tba_err r;
+
+	*out = NULL;
+	if (!tba_profile_name_ok(p->name))
+		return tba_seterr(TBA_ERR_INVALID, "bad profile name");
+	if (p->nhosts > TBA_HOSTS_MAX)
+		return tba_seterr(TBA_ERR_INVALID, "too many hosts");
+	for (i = 0; i < TBA_KEY_ID_LEN; i++) {
+		hex[2 * i] = hexdig[p->key_id[i] >> 4];
+		hex[2 * i + 1] = hexdig[p->key_id[i] & 0x0f];
+	}
+	hex[2 * TBA_KEY_ID_LEN] = '\0';
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddNumberToObject(o, "v", PROFILE_JSON_VERSION) == NULL ||
+	    cJSON_AddStringToObject(o, "name", p->name) == NULL ||
+	    cJSON_AddStringToObject(o, "kind", tba_kind_name(p->kind)) == NULL ||
+	    cJSON_AddStringToObject(o, "account", p->account) == NULL ||
+	    cJSON_AddStringToObject(o, "realm", p->realm) == NULL ||
+	    cJSON_AddStringToObject(o, "consumer_key", p->consumer_key) == NULL ||
+	    cJSON_AddStringToObject(o, "token_id", p->token_id) == NULL ||
+	    cJSON_AddStringToObject(o, "signature_method", tba_sigmethod_name(p->sigmethod)) == NULL ||
+	    (hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL) {
+		r = TBA_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < p->nhosts; i++) {
+		if (!cJSON_AddItemToArray(hosts, cJSON_CreateString(p->hosts[i]))) {
+			r = TBA_ERR_NOMEM;
+			goto out;
+		}
+	}
+	if (cJSON_AddNumberToObject(o, "created", (double)p->created) == NULL ||
+	    cJSON_AddStringToObject(o, "key_id", hex) == NULL ||
+	    (s = cJSON_PrintUnformatted(o)) == NULL) {
+		r = TBA_ERR_NOMEM;
+		goto out;
+	}
+	if (strlen(s) > TBA_META_MAX) {
+		r = tba_seterr(TBA_ERR_TOO_LARGE, "profile metadata exceeds %d bytes", TBA_META_MAX);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	r = TBA_OK;
+out:
+	cJSON_free(s);
+	cJSON_Delete(o);
+	return r;
+}
+
+/* Copies string field `key` into dst (dstsz includes the NUL); required fields must exist. */
+static tba_err
+prof_get_str(const cJSON *o, const char *key, char *dst, size_t dstsz, int required)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	size_t n;
+
+	dst[0] = '\0';
+	if (it == NULL) {
+		if (required)
+			return tba_seterr(TBA_ERR_INVALID, "profile metadata has no \"%s\"", key);
+		return TBA_OK;
+	}
+	if (!cJSON_IsString(it) || it->valuestring == NULL)
+		return tba_seterr(TBA_ERR_INVALID, "profile metadata: \"%s\" is not a string", key);
+	n = strlen(it->valuestring);
+	if (n >= dstsz)
+		return tba_seterr(TBA_ERR_INVALID, "profile metadata: \"%s\" longer than %zu bytes",
+		    key, dstsz - 1);
+	memcpy(dst, it->valuestring, n + 1);
+	return TBA_OK;
+}
+
+tba_err
+tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
+{
+	struct tba_profile p;
+	const cJSON *it, *h;
+	cJSON *o = NULL;
+	char tmp[TBA_FIELD_MAX + 1];
+	const char *end = NULL;
+	size_t i;
+	int hi, lo;
+	tba_err r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&p, 0, sizeof(p));
+	if (len > TBA_META_MAX) {
+		r = tba_seterr(TBA_ERR_TOO_LARGE, "profile metadata exceeds %d bytes", TBA_META_MAX);
+		goto out;
+	}
+	if ((o = cJSON_ParseWithLengthOpts(json, len, &end, 0)) == NULL || !cJSON_IsObject(o)) {
+		r = tba_seterr(TBA_ERR_INVALID, "profile metadata is not a JSON object");
+		goto out;
+	}
+	/* Trailing bytes other than white space (or a NUL pad) mean a damaged object. */
+	for (; end != NULL && end < json + len; end++) {
+		if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t' && *end != '\0') {
+			r = tba_seterr(TBA_ERR_INVALID, "profile metadata has trailing bytes");
+			goto out;
+		}
+	}
+	it = cJSON_GetObjectItemCaseSensitive(o, "v");
+	if (!cJSON_IsNumber(it) || it->valuedouble != PROFILE_JSON_VERSION) {
+		r = tba_seterr(TBA_ERR_INVALID, "profile metadata version is not %d (made by a newer "
+		    "tba?)", PROFILE_JSON_VERSION);
+		goto out;
+	}
+	if ((r = prof_get_str(o, "name", p.name, sizeof(p.name), 1)) != TBA_OK)
+		goto out;
+	if (!tba_profile_name_ok(p.name)) {
+		r = tba_seterr(TBA_ERR_INVALID, "profile metadata has a bad name");
+		goto out;
+	}
+	if ((r = prof_get_str(o, "kind", tmp, sizeof(tmp), 1)) != TBA_OK ||
+	    (r = tba_kind_parse(tmp, &p.kind)) != TBA_OK ||
+	    (r = prof_get_str(o, "account", p.account, sizeof(p.account), 0)) != TBA_OK ||
+	    (r = prof_get_str(o, "realm", p.realm, sizeof(p.realm), 0)) != TBA_OK ||
+	    (r = prof_get_str(o, "consumer_key", p.consumer_key, sizeof(p.consumer_key), 1)) != TBA_OK ||
+	    (r = prof_get_str(o, "token_id", p.token_id, sizeof(p.token_id), 1)) != TBA_OK ||
+	    (r = prof_get_str(o, "signature_method", tmp, sizeof(tmp), 1)) != TBA_OK ||
+	    (r = tba_sigmethod_parse(tmp, &p.sigmethod)) != TBA_OK)
+		goto out;
+	if (p.kind == TBA_KIND_NETSUITE && (r = tba_ns_account_check(p.account)) != TBA_OK)
+		goto out;
+	if (p.consumer_key[0] == '\0' || p.token_id[0] == '\0') {
+		r = tba_seterr(TBA_ERR_INVALID, "profile metadata has an empty consumer key or token ID");
+		goto out;
+	}
+
+	h = cJSON_GetObjectItemCaseSensitive(o, "hosts");
+	if (!cJSON_IsArray(h)) {
+		r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"hosts\" is not an array");
+		goto out;
+	}
+	if (cJSON_GetArraySize(h) > TBA_HOSTS_MAX) {
+		r = tba_seterr(TBA_ERR_TOO_LARGE, "profile metadata has more than %d hosts",
+		    TBA_HOSTS_MAX);
+		goto out;
+	}
+	cJSON_ArrayForEach(it, h) {
+		if (!cJSON_IsString(it) || it->valuestring == NULL) {
+			r = tba_seterr(TBA_ERR_INVALID, "profile metadata: a host is not a string");
+			goto out;
+		}
+		if ((r = tba_profile_add_host(&p, it->valuestring)) != TBA_OK)
+			goto out;
+	}
+
+	it = cJSON_GetObjectItemCaseSensitive(o, "created");
+	if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9007199254740992.0 ||
+	    floor(it->valuedouble) != it->valuedouble) {
+		r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"created\" is not a time");
+		goto out;
+	}
+	p.created = (int64_t)it->valuedouble;
+
+	if ((r = prof_get_str(o, "key_id", tmp, sizeof(tmp), 1)) != TBA_OK)
+		goto out;
+	if (strlen(tmp) != TBA_KEY_ID_LEN * 2) {
+		r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"key_id\" is not %d hex digits",
+		    TBA_KEY_ID_LEN * 2);
+		goto out;
+	}
+	for (i = 0; i < TBA_KEY_ID_LEN; i++) {
+		if ((hi = prof_hexval(tmp[2 * i])) < 0 || (lo = prof_hexval(tmp[2 * i + 1])) < 0) {
+			r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"key_id\" is not hex");
+			goto out;
+		}
+		p.key_id[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*out = p;
+	r = TBA_OK;
+out:
+	cJSON_Delete(o);
+	return r;
+}
+
+/* "a, b, c" into a fixed buffer, cut with "..." when it does not fit. */
+static void
+prof_hosts_list(const struct tba_profile *p, char *buf, size_t bufsz)
+{
+	size_t i, off = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->nhosts; i++) {
+		n = snprintf(buf + off, bufsz - off, "%s%s", i ? ", " : "", p->hosts[i]);
+		if (n < 0 || (size_t)n >= bufsz - off) {
+			if (bufsz >= 4)
+				memcpy(buf + bufsz - 4, "...", 4);
+			return;
+		}
+		off += (size_t)n;
+	}
+	if (p->nhosts == 0)
+		snprintf(buf, bufsz, "none");
+}
+
+tba_err
+tba_policy_check(const struct tba_profile *p, const char *method, const struct tba_url *u)
+{
+	char list[320];
+	size_t i;
+
+	if (!tba_oauth_method_ok(method))
+		return tba_seterr(TBA_ERR_POLICY, "method \"%.20s\" is not allowed for profile %s: "
+		    "use an upper-case HTTP method such as GET or POST", method != NULL ? method : "",
+		    p->name);
+	if (u->scheme == NULL || strcmp(u->scheme, "https") != 0)
+		return tba_seterr(TBA_ERR_POLICY, "scheme %s is not allowed for profile %s: use https",
+		    u->scheme != NULL ? u->scheme : "(none)", p->name);
+	if (u->had_userinfo)
+		return tba_seterr(TBA_ERR_POLICY, "URLs with user information (user@host) are not "
+		    "allowed for profile %s: remove the part before '@'", p->name);
+	if (u->port != 0 && u->port != 443)
+		return tba_seterr(TBA_ERR_POLICY, "port %u is not allowed for profile %s: only 443",
+		    u->port, p->name);
+	for (i = 0; u->host != NULL && i < p->nhosts; i++) {
+		/* Both sides are lower-case already; strcasecmp keeps that from mattering. */
+		if (strcasecmp(p->hosts[i], u->host) == 0)
+			return TBA_OK;
+	}
+	prof_hosts_list(p, list, sizeof(list));
+	return tba_seterr(TBA_ERR_POLICY, "host %.100s is not allowed for profile %s (allowed: %s)",
+	    u->host != NULL ? u->host : "(none)", p->name, list);
+}
