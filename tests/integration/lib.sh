@@ -49,7 +49,58 @@ expect_rc() {
 # expect_grep NAME PATTERN FILE
 expect_grep() { if grep -qE -- "$2" "$3"; then pass "$1"; else fail "$1" "no /$2/ in: $(head -c 300 "$3")"; fi; }
 
+# Sanitizer reports. Under the ASan+UBSan build (tests/run) a report must
+# fail the test even when the process that made it was not checked: the
+# agent runs in the background and reports leaks only as it exits. So
+# finish() stops the background processes (SIGTERM, the agent's normal
+# exit, where LeakSanitizer runs) and then looks through every log a test
+# keeps in $T_DIR (the agent's log and any *.log or *.err).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+T_SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
+
+# sanitizer_check [FILE...]: one failed check per file holding a report
+# (default: every log in $T_DIR). Call it directly after stopping a process
+# mid-test; finish() calls it for whatever is left.
+sanitizer_check() {
+	local f files=("$@")
+	[ ${#files[@]} -gt 0 ] || files=("$T_DIR"/*.log "$T_DIR"/*.err)
+	for f in "${files[@]}"; do
+		[ -f "$f" ] || continue
+		if grep -qE -- "$T_SAN_RE" "$f"; then
+			fail "no sanitizer report in $(basename "$f")" \
+				"$(grep -m1 -E -- "$T_SAN_RE" "$f")"
+			grep -E -A12 -- "$T_SAN_RE" "$f" | head -40 >&2
+		fi
+	done
+	return 0
+}
+
+# Stops every background process a test started and waits for it, so
+# their exit-time reports (LeakSanitizer) are in the logs.
+# One that is still there after 20 s is killed (and that fails the test).
+t_stop_all() {
+	local pid i
+	for pid in "${T_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${T_PIDS[@]}"; do
+		for i in $(seq 1 200); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			fail "process $pid exits on SIGTERM" "still running after 20 s; killed"
+			kill -KILL "$pid" 2>/dev/null
+		fi
+		wait "$pid" 2>/dev/null
+	done
+	T_PIDS=()
+}
+
 finish() {
+	t_stop_all
+	sanitizer_check
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ] && [ "$T_PASS" -gt 0 ]
 	exit $?
