@@ -1,5 +1,4 @@
 /* profile.c - profile metadata (JSON), NetSuite account rules, signing policy. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,7 +392,7 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 
 	it = cJSON_GetObjectItemCaseSensitive(o, "created");
 	if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9007199254740992.0 ||
-	    floor(it->valuedouble) != it->valuedouble) {
+	    (double)(int64_t)it->valuedouble != it->valuedouble) {
 		r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"created\" is not a time");
 		goto out;
 	}
