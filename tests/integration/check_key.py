@@ -4,6 +4,7 @@
 usage: check_key.py MODULE TOKEN_LABEL PIN_FILE PROFILE [METHOD] < secrets
        check_key.py --meta MODULE TOKEN_LABEL PIN_FILE PROFILE
        check_key.py --count MODULE TOKEN_LABEL PIN_FILE PROFILE
+       check_key.py --add-orphan MODULE TOKEN_LABEL PIN_FILE PROFILE
 
 Default mode: stdin holds two lines, the consumer secret and the token
 secret. Finds the profile's metadata object (CKA_APPLICATION "tba"), the key
@@ -12,7 +13,9 @@ that C_Sign over random messages equals Python's HMAC with the OAuth key
 enc(cs)&enc(ts) (RFC 5849 3.4.2, enc = RFC 3986 percent-encoding). Prints
 "key ok" and exits 0, else prints the problem and exits 1.
 --meta prints the metadata JSON. --count prints "KEYS DATA": how many secret
-keys and metadata objects carry the label.
+keys and metadata objects carry the label. --add-orphan creates a stray HMAC
+key with the profile's label that no metadata names (as an interrupted import
+would leave).
 """
 import hashlib
 import hmac
@@ -46,7 +49,7 @@ def open_token(module, label, pin_file):
     lib.load(module)
     for slot in lib.getSlotList(tokenPresent=True):
         if lib.getTokenInfo(slot).label.rstrip(" \0") == label:
-            session = lib.openSession(slot, PyKCS11.CKF_SERIAL_SESSION)
+            session = lib.openSession(slot, PyKCS11.CKF_SERIAL_SESSION | PyKCS11.CKF_RW_SESSION)
             with open(pin_file, encoding="utf-8") as f:
                 session.login(f.readline().rstrip("\r\n"))
             return lib, session
@@ -118,7 +121,7 @@ def check(session, name, method, cs, ts):
 def main():
     args = sys.argv[1:]
     mode = "check"
-    if args and args[0] in ("--meta", "--count"):
+    if args and args[0] in ("--meta", "--count", "--add-orphan"):
         mode = args.pop(0)
     if len(args) not in (4, 5):
         sys.exit(__doc__)
@@ -127,6 +130,14 @@ def main():
     lib, session = open_token(module, label, pin_file)
     if mode == "--meta":
         print(meta(session, name))
+    elif mode == "--add-orphan":
+        session.createObject([
+            (PyKCS11.CKA_CLASS, PyKCS11.CKO_SECRET_KEY),
+            (PyKCS11.CKA_KEY_TYPE, PyKCS11.CKK_SHA256_HMAC),
+            (PyKCS11.CKA_TOKEN, True), (PyKCS11.CKA_PRIVATE, True),
+            (PyKCS11.CKA_SIGN, True), (PyKCS11.CKA_LABEL, name),
+            (PyKCS11.CKA_ID, os.urandom(16)), (PyKCS11.CKA_VALUE, os.urandom(32)),
+        ])
     elif mode == "--count":
         print(len(keys_labelled(session, name)), len(data_objects(session, name)))
     else:
