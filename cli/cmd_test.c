@@ -137,18 +137,21 @@ test_error_code(const struct tba_buf *body, char *code, size_t codesz, char *det
 	cJSON_Delete(j);
 }
 
-/* Prints skew (server - local) as "1 h 2 min" / "3 min" / "45 s". */
+/* Prints a skew's size: "1 h 2 min", "3 min" (rounded to the minute) or "45 s". */
 static void
 test_print_span(long s)
 {
+	long min;
+
 	if (s < 0)
 		s = -s;
-	if (s >= 3600)
-		printf("%ld h %ld min", s / 3600, (s % 3600 + 30) / 60);
-	else if (s >= 60)
-		printf("%ld min %ld s", s / 60, s % 60);
-	else
+	min = (s + 30) / 60;
+	if (s < 60)
 		printf("%ld s", s);
+	else if (min >= 60)
+		printf("%ld h %ld min", min / 60, min % 60);
+	else
+		printf("%ld min", min);
 }
 
 /* Returns 1 when the skew is past the point where NetSuite refuses timestamps. */
