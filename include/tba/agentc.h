@@ -40,4 +40,13 @@ tba_err tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *m
     const char *url, const struct tba_params *form, const char *timestamp, const char *nonce,
     cJSON **reply);
 
+/*
+ * io.tba.Agent.Unlock with pin[0..pinlen). The request is built in a buffer
+ * that is wiped afterwards; the PIN never passes through cJSON's heap.
+ */
+tba_err tba_agentc_unlock(struct tba_agentc *c, const char *pin, size_t pinlen);
+
+/* The socket path this client connected to (for messages). */
+const char *tba_agentc_path(const struct tba_agentc *c);
+
 #endif

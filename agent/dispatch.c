@@ -1,0 +1,294 @@
+/*
+ * dispatch.c - one handler per protocol method.
+ *
+ * The agent signs only what it built and checked itself: the base string
+ * comes from the parsed URL and form, after the profile's policy passed,
+ * with a nonce and timestamp that are the agent's own or checked here.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "agent.h"
+#include "tba/mem.h"
+#include "tba/oauth.h"
+#include "tba/proto.h"
+#include "tba/url.h"
+
+#define BASE_MAX (4 * TBA_PROTO_MAX)  /* a base string this long cannot fit a reply anyway */
+
+/* What a handler leaves for the audit line. */
+struct outcome {
+	const char *profile;
+	const char *method;
+	const char *host;
+	const char *path;
+};
+
+/* The nonce and timestamp to sign: the client's (checked) or the agent's own. */
+static tba_err
+nonce_and_time(const struct agent_ctx *ctx, const struct tba_proto_req *q, char *nonce,
+    size_t noncesz, char *ts, size_t tssz)
+{
+	int64_t now = (int64_t)time(NULL), t = now, d;
+	tba_err r;
+
+	if (q->nonce != NULL) {
+		if (!tba_oauth_nonce_ok(q->nonce))
+			return tba_seterr(TBA_ERR_INVALID, "nonce must be %d to %d characters of A-Za-z0-9",
+			    TBA_NONCE_MIN, TBA_NONCE_MAX);
+		snprintf(nonce, noncesz, "%s", q->nonce);
+	} else if ((r = tba_oauth_nonce_new(nonce, TBA_NONCE_GEN)) != TBA_OK)
+		return r;
+	if (q->has_timestamp) {
+		t = q->timestamp;
+		d = t > now ? t - now : now - t;
+		if (d > ctx->max_skew)
+			return tba_seterr(TBA_ERR_POLICY, "timestamp %" PRId64 " is %" PRId64
+			    " s from the agent's clock (at most %ld allowed)", t, d, ctx->max_skew);
+	}
+	snprintf(ts, tssz, "%" PRId64, t);
+	return TBA_OK;
+}
+
+static tba_err
+find_profile(struct agent_ctx *ctx, const char *name, struct tba_profile *p)
+{
+	if (!tba_profile_name_ok(name))
+		return tba_seterr(TBA_ERR_NOT_FOUND, "no profile '%.40s' (names are 1-32 of A-Za-z0-9._-)", name);
+	return profiles_find(ctx->profiles, name, p);
+}
+
+/* HMAC of base in the token, base64 into sig. */
+static tba_err
+sign_b64(struct agent_ctx *ctx, const struct tba_profile *p, const struct tba_buf *base,
+    struct tba_buf *sig)
+{
+	unsigned char mac[TBA_SIG_MAX];
+	size_t maclen = 0;
+	tba_err r;
+
+	if ((r = pool_sign(ctx->pool, p, base->data, base->len, mac, &maclen)) == TBA_OK)
+		r = tba_base64(mac, maclen, sig);
+	tba_wipe(mac, sizeof(mac));
+	return r;
+}
+
+static tba_err
+do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
+    struct tba_profile *p, struct outcome *o, cJSON *rep)
+{
+	struct tba_oauth_req oq;
+	struct tba_buf base, sig, hdr;
+	char nonce[TBA_NONCE_MAX + 1], ts[32];
+	tba_err r;
+
+	tba_buf_init(&base, BASE_MAX);
+	tba_buf_init(&sig, 256);
+	tba_buf_init(&hdr, BASE_MAX);
+	o->profile = q->profile;
+	o->method = q->http_method;
+	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK)
+		goto out;
+	if ((r = tba_url_parse(q->url, u)) != TBA_OK) {
+		r = tba_seterr(TBA_ERR_INVALID, "bad url: %s", tba_errmsg(r));
+		goto out;
+	}
+	o->host = u->host;
+	o->path = u->path;
+	if ((r = tba_policy_check(p, q->http_method, u)) != TBA_OK)
+		goto out;
+	if ((r = nonce_and_time(ctx, q, nonce, sizeof(nonce), ts, sizeof(ts))) != TBA_OK)
+		goto out;
+	memset(&oq, 0, sizeof(oq));
+	oq.method = q->http_method;
+	oq.url = u;
+	oq.form = q->has_form ? &q->form : NULL;
+	oq.consumer_key = p->consumer_key;
+	oq.token = p->token_id;
+	oq.nonce = nonce;
+	oq.timestamp = ts;
+	oq.sigmethod = p->sigmethod;
+	oq.realm = p->realm;
+	if ((r = tba_oauth_base_string(&oq, &base)) != TBA_OK ||
+	    (r = sign_b64(ctx, p, &base, &sig)) != TBA_OK ||
+	    (r = tba_oauth_header(&oq, tba_buf_str(&sig), &hdr)) != TBA_OK)
+		goto out;
+	r = TBA_ERR_NOMEM;
+	if (cJSON_AddStringToObject(rep, "authorization", tba_buf_str(&hdr)) == NULL ||
+	    cJSON_AddStringToObject(rep, "signature", tba_buf_str(&sig)) == NULL ||
+	    cJSON_AddStringToObject(rep, "nonce", nonce) == NULL ||
+	    cJSON_AddNumberToObject(rep, "timestamp", (double)strtoll(ts, NULL, 10)) == NULL ||
+	    cJSON_AddStringToObject(rep, "base_string", tba_buf_str(&base)) == NULL)
+		goto out;
+	r = TBA_OK;
+out:
+	tba_buf_free(&base);
+	tba_buf_free(&sig);
+	tba_buf_free(&hdr);
+	return r;
+}
+
+static tba_err
+do_passport(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_profile *p,
+    struct outcome *o, cJSON *rep)
+{
+	struct tba_buf base, sig;
+	char nonce[TBA_NONCE_MAX + 1], ts[32], account[TBA_FIELD_MAX + 1];
+	tba_err r;
+
+	tba_buf_init(&base, BASE_MAX);
+	tba_buf_init(&sig, 256);
+	o->profile = q->profile;
+	o->method = "SOAP";
+	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK)
+		goto out;
+	/* tokenPassport wants the realm form of the account ID (1234567_SB1). */
+	if (p->kind == TBA_KIND_NETSUITE) {
+		if ((r = tba_ns_realm(p->account, account, sizeof(account))) != TBA_OK)
+			goto out;
+	} else if (p->account[0] != '\0')
+		snprintf(account, sizeof(account), "%s", p->account);
+	else {
+		r = tba_seterr(TBA_ERR_POLICY, "profile '%s' has no account for a tokenPassport", p->name);
+		goto out;
+	}
+	if ((r = nonce_and_time(ctx, q, nonce, sizeof(nonce), ts, sizeof(ts))) != TBA_OK)
+		goto out;
+	if ((r = tba_passport_base_string(account, p->consumer_key, p->token_id, nonce, ts,
+	    &base)) != TBA_OK || (r = sign_b64(ctx, p, &base, &sig)) != TBA_OK)
+		goto out;
+	r = TBA_ERR_NOMEM;
+	if (cJSON_AddStringToObject(rep, "account", account) == NULL ||
+	    cJSON_AddStringToObject(rep, "consumer_key", p->consumer_key) == NULL ||
+	    cJSON_AddStringToObject(rep, "token", p->token_id) == NULL ||
+	    cJSON_AddStringToObject(rep, "nonce", nonce) == NULL ||
+	    cJSON_AddNumberToObject(rep, "timestamp", (double)strtoll(ts, NULL, 10)) == NULL ||
+	    cJSON_AddStringToObject(rep, "signature", tba_buf_str(&sig)) == NULL ||
+	    cJSON_AddStringToObject(rep, "algorithm", tba_sigmethod_name(p->sigmethod)) == NULL)
+		goto out;
+	r = TBA_OK;
+out:
+	tba_buf_free(&base);
+	tba_buf_free(&sig);
+	return r;
+}
+
+static tba_err
+do_list(struct agent_ctx *ctx, cJSON *rep)
+{
+	struct tba_profile *v = NULL;
+	cJSON *arr, *o, *hosts;
+	size_t n = 0, i, h;
+	tba_err r;
+
+	if ((r = profiles_all(ctx->profiles, &v, &n)) != TBA_OK)
+		return r;
+	r = TBA_ERR_NOMEM;
+	if ((arr = cJSON_AddArrayToObject(rep, "profiles")) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((o = cJSON_CreateObject()) == NULL)
+			goto out;
+		cJSON_AddItemToArray(arr, o);
+		if (cJSON_AddStringToObject(o, "name", v[i].name) == NULL ||
+		    cJSON_AddStringToObject(o, "kind", tba_kind_name(v[i].kind)) == NULL ||
+		    cJSON_AddStringToObject(o, "account", v[i].account) == NULL ||
+		    cJSON_AddStringToObject(o, "realm", v[i].realm) == NULL ||
+		    cJSON_AddStringToObject(o, "signature_method",
+		    tba_sigmethod_name(v[i].sigmethod)) == NULL ||
+		    (hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL)
+			goto out;
+		for (h = 0; h < v[i].nhosts; h++) {
+			if (!cJSON_AddItemToArray(hosts, cJSON_CreateString(v[i].hosts[h])))
+				goto out;
+		}
+	}
+	r = TBA_OK;
+out:
+	free(v);
+	return r;
+}
+
+void
+dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t len,
+    struct tba_buf *out)
+{
+	struct tba_proto_req q;
+	struct tba_profile prof;
+	struct tba_url u;
+	struct outcome o;
+	struct audit_rec a;
+	enum tba_proto_ename en = TBA_PE_INVALID_REQUEST;
+	cJSON *rep = NULL;
+	tba_err r;
+	int audited = 0;
+
+	memset(&o, 0, sizeof(o));
+	memset(&u, 0, sizeof(u));
+	tba_params_init(&u.query_params);
+	tba_clearerr();
+	if ((r = tba_proto_parse_request(msg, len, &q, &en)) != TBA_OK)
+		goto reply;
+	if ((rep = cJSON_CreateObject()) == NULL) {
+		r = TBA_ERR_NOMEM;
+		goto reply;
+	}
+	switch (q.method) {
+	case TBA_PM_PING:
+		r = cJSON_AddStringToObject(rep, "version", TBA_VERSION) != NULL ? TBA_OK : TBA_ERR_NOMEM;
+		break;
+	case TBA_PM_LIST:
+		r = do_list(ctx, rep);
+		break;
+	case TBA_PM_SIGN:
+		r = do_sign(ctx, &q, &u, &prof, &o, rep);
+		audited = 1;
+		break;
+	case TBA_PM_PASSPORT:
+		r = do_passport(ctx, &q, &prof, &o, rep);
+		audited = 1;
+		break;
+	case TBA_PM_LOCK:
+		r = pool_lock(ctx->pool);
+		audited = 1;
+		break;
+	case TBA_PM_UNLOCK:
+		r = pool_unlock(ctx->pool, q.pin, strlen(q.pin));
+		audited = 1;
+		break;
+	default:
+		r = tba_seterr(TBA_ERR_PROTO, "unhandled method");
+		break;
+	}
+	if (r != TBA_OK)
+		en = tba_proto_ename_for(r);
+reply:
+	/* Malformed messages are not audited: a fuzzing peer would drown the log. */
+	if (audited) {
+		memset(&a, 0, sizeof(a));
+		a.uid = peer->uid;
+		a.pid = peer->pid;
+		a.op = tba_proto_method_name(q.method);
+		a.profile = o.profile;
+		a.method = o.method;
+		a.host = o.host;
+		a.path = o.path;
+		a.result = r == TBA_OK ? "ok" : tba_proto_ename_str(en) + strlen(TBA_PROTO_PREFIX);
+		a.detail = r == TBA_OK ? NULL : tba_errmsg(r);
+		audit_log(&a);
+	}
+	if (r == TBA_OK) {
+		if ((r = tba_proto_reply(rep, out)) != TBA_OK)
+			en = tba_proto_ename_for(r);
+	}
+	if (r != TBA_OK)
+		(void)tba_proto_error(en, tba_errmsg(r), out);
+	cJSON_Delete(rep);
+	tba_url_free(&u);
+	tba_proto_req_free(&q);
+}

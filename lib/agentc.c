@@ -1,0 +1,261 @@
+/* agentc.c - the client side of the agent protocol. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "tba/agentc.h"
+#include "tba/buf.h"
+#include "tba/mem.h"
+#include "tba/proto.h"
+
+/* Long enough for a token that is slow to sign; short enough not to hang a script forever. */
+#define AGENTC_TIMEOUT_SEC 120
+
+#define START_HINT "start one with eval \"$(tba-agent)\""
+
+struct tba_agentc {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *rbuf;      /* TBA_PROTO_MAX bytes */
+	size_t rlen;     /* bytes buffered (a reply's tail never precedes its request) */
+};
+
+tba_err
+tba_agentc_connect(const char *path, struct tba_agentc **out)
+{
+	struct tba_agentc *c = NULL;
+	struct sockaddr_un sa;
+	struct timeval tv = {AGENTC_TIMEOUT_SEC, 0};
+	tba_err r = TBA_ERR_AGENT;
+
+	*out = NULL;
+	if (path == NULL)
+		path = getenv("TBA_AGENT_SOCK");
+	if (path == NULL || path[0] == '\0')
+		return tba_seterr(TBA_ERR_AGENT, "TBA_AGENT_SOCK is not set: " START_HINT);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return tba_seterr(TBA_ERR_AGENT, "agent socket path too long: %.80s...", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return TBA_ERR_NOMEM;
+	c->fd = -1;
+	if ((c->rbuf = malloc(TBA_PROTO_MAX)) == NULL) {
+		r = TBA_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(c->path, sa.sun_path, sizeof(c->path));
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		r = tba_seterr(TBA_ERR_AGENT, "socket: %s", strerror(errno));
+		goto out;
+	}
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		r = tba_seterr(TBA_ERR_AGENT, "no agent at %s (%s): " START_HINT, path, strerror(errno));
+		goto out;
+	}
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	*out = c;
+	c = NULL;
+	r = TBA_OK;
+out:
+	tba_agentc_close(c);
+	return r;
+}
+
+void
+tba_agentc_close(struct tba_agentc *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->rbuf);
+	free(c);
+}
+
+const char *
+tba_agentc_path(const struct tba_agentc *c)
+{
+	return c->path;
+}
+
+static tba_err
+agentc_closed(struct tba_agentc *c)
+{
+	return tba_seterr(TBA_ERR_AGENT, "the agent at %s closed the connection "
+	    "(is this user allowed to use it? see tba-agent --allow-uid)", c->path);
+}
+
+static tba_err
+agentc_write(struct tba_agentc *c, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return agentc_closed(c);
+		if (w < 0)
+			return tba_seterr(TBA_ERR_AGENT, "writing to the agent at %s: %s", c->path,
+			    strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+	return TBA_OK;
+}
+
+/* Reads one reply and turns it into *reply or an error. */
+static tba_err
+agentc_read(struct tba_agentc *c, cJSON **reply)
+{
+	enum tba_proto_ename en;
+	char *msg = NULL;
+	size_t mlen = 0;
+	ssize_t n;
+	tba_err r;
+
+	for (;;) {
+		r = tba_proto_frame(c->rbuf, c->rlen, &mlen);
+		if (r == TBA_OK)
+			break;
+		if (r == TBA_ERR_TOO_LARGE)
+			return tba_seterr(TBA_ERR_PROTO, "the agent's reply is too large");
+		n = recv(c->fd, c->rbuf + c->rlen, TBA_PROTO_MAX - c->rlen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return tba_seterr(TBA_ERR_AGENT, "the agent at %s did not answer within %d s",
+			    c->path, AGENTC_TIMEOUT_SEC);
+		if (n < 0 && errno != ECONNRESET)
+			return tba_seterr(TBA_ERR_AGENT, "reading from the agent at %s: %s", c->path,
+			    strerror(errno));
+		if (n <= 0)
+			return agentc_closed(c);
+		c->rlen += (size_t)n;
+	}
+	r = tba_proto_parse_reply(c->rbuf, mlen, reply, &en, &msg);
+	memmove(c->rbuf, c->rbuf + mlen + 1, c->rlen - mlen - 1);
+	c->rlen -= mlen + 1;
+	if (r == TBA_ERR_REMOTE) {
+		r = tba_seterr(en == TBA_PE__MAX ? TBA_ERR_REMOTE : tba_proto_err_for(en), "%s", msg);
+	} else if (r == TBA_ERR_PROTO) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", tba_errmsg(r));
+		r = tba_seterr(r, "malformed reply from the agent: %s", why);
+	}
+	free(msg);
+	return r;
+}
+
+tba_err
+tba_agentc_call(struct tba_agentc *c, const char *method, const cJSON *params, cJSON **reply)
+{
+	struct tba_buf req;
+	tba_err r;
+
+	*reply = NULL;
+	tba_buf_init(&req, TBA_PROTO_MAX);
+	if ((r = tba_proto_request(method, params, &req)) != TBA_OK)
+		goto out;
+	if ((r = agentc_write(c, req.data, req.len)) != TBA_OK)
+		goto out;
+	r = agentc_read(c, reply);
+out:
+	tba_buf_free(&req);
+	return r;
+}
+
+tba_err
+tba_agentc_unlock(struct tba_agentc *c, const char *pin, size_t pinlen)
+{
+	struct tba_buf req;
+	cJSON *reply = NULL;
+	tba_err r;
+
+	tba_buf_init(&req, TBA_PROTO_MAX);
+	if ((r = tba_buf_puts(&req, "{\"method\":\"" TBA_PROTO_PREFIX "Unlock\","
+	    "\"parameters\":{\"pin\":")) != TBA_OK ||
+	    (r = tba_proto_put_string(&req, pin, pinlen)) != TBA_OK ||
+	    (r = tba_buf_puts(&req, "}}")) != TBA_OK ||
+	    (r = tba_buf_put(&req, "", 1)) != TBA_OK)
+		goto out;
+	if ((r = agentc_write(c, req.data, req.len)) != TBA_OK)
+		goto out;
+	r = agentc_read(c, &reply);
+out:
+	tba_buf_free(&req); /* wipes */
+	cJSON_Delete(reply);
+	return r;
+}
+
+/* Decimal seconds, as the CLI's --timestamp gives them, to a JSON integer. */
+static tba_err
+agentc_timestamp(const char *s, double *out)
+{
+	double v = 0;
+	size_t i;
+
+	if (s[0] == '\0' || strlen(s) > 15)
+		return tba_seterr(TBA_ERR_INVALID, "timestamp must be decimal seconds: '%.40s'", s);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return tba_seterr(TBA_ERR_INVALID, "timestamp must be decimal seconds: '%.40s'", s);
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return TBA_OK;
+}
+
+tba_err
+tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method,
+    const char *url, const struct tba_params *form, const char *timestamp, const char *nonce,
+    cJSON **reply)
+{
+	cJSON *p = NULL, *arr, *pair;
+	double ts = 0;
+	size_t i;
+	tba_err r = TBA_ERR_NOMEM;
+
+	*reply = NULL;
+	if ((p = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(p, "profile", profile) == NULL ||
+	    cJSON_AddStringToObject(p, "method", method) == NULL ||
+	    cJSON_AddStringToObject(p, "url", url) == NULL)
+		goto out;
+	if (form != NULL && form->n > 0) {
+		if ((arr = cJSON_AddArrayToObject(p, "form")) == NULL)
+			goto out;
+		for (i = 0; i < form->n; i++) {
+			if ((pair = cJSON_CreateArray()) == NULL)
+				goto out;
+			cJSON_AddItemToArray(arr, pair);
+			if (!cJSON_AddItemToArray(pair, cJSON_CreateString(form->v[i].name)) ||
+			    !cJSON_AddItemToArray(pair, cJSON_CreateString(form->v[i].value)))
+				goto out;
+		}
+	}
+	if (timestamp != NULL) {
+		if ((r = agentc_timestamp(timestamp, &ts)) != TBA_OK)
+			goto out;
+		r = TBA_ERR_NOMEM;
+		if (cJSON_AddNumberToObject(p, "timestamp", ts) == NULL)
+			goto out;
+	}
+	if (nonce != NULL && cJSON_AddStringToObject(p, "nonce", nonce) == NULL)
+		goto out;
+	r = tba_agentc_call(c, "Sign", p, reply);
+out:
+	cJSON_Delete(p);
+	return r;
+}
