@@ -71,7 +71,8 @@ curl_help(void)
 	    "  -H, --header 'Name: value'  add or replace a request header\n"
 	    "  -d, --data DATA          form body (POST, application/x-www-form-urlencoded);\n"
 	    "                           @FILE reads FILE ('-' = stdin) without newlines; repeated\n"
-	    "                           -d are joined with '&'. Form fields are signed.\n"
+	    "                           -d are joined with '&'. Form fields are signed, and\n"
+	    "                           sent re-encoded from what was signed (RFC 3986)\n"
 	    "      --data-binary DATA   as -d, but @FILE is sent byte for byte\n"
 	    "      --data-raw DATA      as -d, '@' has no special meaning\n"
 	    "      --json DATA          JSON body (POST, Content-Type and Accept\n"
@@ -409,7 +410,7 @@ static int
 curl_run(struct curl_opts *o, struct tba_agentc *ac, CURL *h)
 {
 	struct tba_url u;
-	struct tba_buf url, ctline;
+	struct tba_buf url, ctline, formbody;
 	struct tba_params form;
 	struct curl_slist *hdrs = NULL;
 	struct http_req req;
@@ -426,6 +427,7 @@ curl_run(struct curl_opts *o, struct tba_agentc *ac, CURL *h)
 	memset(&w, 0, sizeof(w));
 	tba_buf_init(&url, TBA_URL_MAX);
 	tba_buf_init(&ctline, 512);
+	tba_buf_init(&formbody, 3 * HTTP_BODY_MAX);
 	tba_params_init(&form);
 	w.o = o;
 	sink.ctx = &w;
@@ -478,6 +480,18 @@ curl_run(struct curl_opts *o, struct tba_agentc *ac, CURL *h)
 		req.headers = hdrs;
 		req.body = has_body ? (o->body.data != NULL ? o->body.data : "") : NULL;
 		req.bodylen = has_body ? o->body.len : 0;
+		if (form.n > 0) {
+			/*
+			 * Like the URL, a signed form is sent as re-encoded from what
+			 * was signed, so the server decodes exactly those fields
+			 * ("a b" goes out as "a%20b").
+			 */
+			tba_buf_reset(&formbody);
+			if ((r = tba_params_encode(&form, &formbody)) != TBA_OK)
+				goto fail;
+			req.body = tba_buf_str(&formbody);
+			req.bodylen = formbody.len;
+		}
 
 		w.discard = w.http_fail = 0;
 		w.resp = &resp;
@@ -571,6 +585,7 @@ out:
 	tba_url_free(&u);
 	tba_buf_free(&url);
 	tba_buf_free(&ctline);
+	tba_buf_free(&formbody);
 	return ret;
 }
 

@@ -73,7 +73,7 @@ test_profile(struct tba_agentc *ac, const char *name, struct test_prof *p)
 	tba_err r;
 
 	memset(p, 0, sizeof(*p));
-	if ((r = tba_agentc_call(ac, "io.tba.Agent.List", NULL, &reply)) != TBA_OK)
+	if ((r = tba_agentc_call(ac, "List", NULL, &reply)) != TBA_OK)
 		goto out;
 	list = cJSON_GetObjectItemCaseSensitive(reply, "profiles");
 	r = tba_seterr(TBA_ERR_NOT_FOUND, "the agent has no profile '%s' ('tba list' shows those it "
@@ -189,21 +189,22 @@ test_diag_401(const char *name, const struct test_prof *p, int skewed)
 	if (skewed)
 		printf("The clock skew above is enough to cause this; fix it first.\n");
 	printf("Likely causes:\n"
-	    "  - Account ID / realm: the profile signs for account %s (realm \"%s\"). It must be\n"
-	    "    the ID at Setup > Company > Company Information exactly, including a sandbox's\n"
-	    "    suffix (1234567_SB1, not 1234567); the realm is that ID in capitals.\n"
+	    "  - Account ID / realm: the profile signs for account %s, realm \"%s\".\n"
+	    "    It must be the ID at Setup > Company > Company Information exactly,\n"
+	    "    with a sandbox's suffix (1234567_SB1, not 1234567); the realm is that\n"
+	    "    ID in capitals.\n"
 	    "  - The token was revoked or made inactive, or its user or role is inactive\n"
 	    "    (Setup > Users/Roles > Access Tokens).\n"
 	    "  - The integration record is disabled, blocked or has Token-based\n"
-	    "    Authentication unchecked (Setup > Integration > Manage Integrations), or its\n"
-	    "    role lacks 'Log in using Access Tokens'.\n"
-	    "  - The consumer key/secret and token ID/secret do not belong together (a token\n"
-	    "    made for another integration record, or secrets swapped or mistyped at\n"
-	    "    import: re-import with 'tba import %s ... --replace').\n"
+	    "    Authentication unchecked (Setup > Integration > Manage Integrations), or\n"
+	    "    the role lacks 'Log in using Access Tokens'.\n"
+	    "  - The consumer key/secret and token ID/secret do not belong together (a\n"
+	    "    token made for another integration record, or secrets swapped or mistyped\n"
+	    "    at import: re-import with 'tba import %s ... --replace').\n"
 	    "  - The clock of the machine running tba-agent is more than 5 minutes off.\n"
-	    "NetSuite shows the real reason in its Login Audit Trail: Setup > Users/Roles >\n"
-	    "User Management > View Login Audit Trail (look at the Detail column for the\n"
-	    "integration user's failed logins).\n", p->account, p->realm, name);
+	    "NetSuite records the real reason in its Login Audit Trail:\n"
+	    "  Setup > Users/Roles > User Management > View Login Audit Trail\n"
+	    "(the Detail column of the integration user's failed logins).\n", p->account, p->realm, name);
 }
 
 static void

@@ -19,6 +19,8 @@ check "import netsuite profile" import_profile prod "$CS" "$TS" \
 	--account "$ACCOUNT" --consumer-key "$CK" --token-id "$TK"
 check "import oauth1 profile" import_profile o1 "$OCS" "$OTS" \
 	--kind oauth1 --consumer-key "$OCK" --token-id "$OTK" --allow-host "$API"
+check "import wrong secrets" import_profile bad "$(rand_hex)" "$TS" \
+	--account "$ACCOUNT" --consumer-key "$CK" --token-id "$TK"
 standin_cred "$ACCOUNT" "$CK" "$CS" "$TK" "$TS" $REST $RESTLETS $APP
 standin_cred "" "$OCK" "$OCS" "$OTK" "$OTS" "$API"
 start_agent || exit 1
@@ -136,8 +138,6 @@ expect_rc "--help" 0 "$TBA" curl --help
 expect_grep "--help lists --connect-to" 'connect-to' "$T_DIR/out"
 
 # Wrong secrets: the server answers 401; curl semantics say exit 0 unless --fail.
-check "import wrong secrets" import_profile bad "$(rand_hex)" "$TS" \
-	--account "$ACCOUNT" --consumer-key "$CK" --token-id "$TK"
 expect_rc "wrong secrets: 401 with --fail exits 22" 22 "$TBA" curl bad "$B/record/v1/metadata-catalog" --fail "${NS[@]}"
 expect_rc "wrong secrets: 401 body without --fail" 0 "$TBA" curl bad "$B/record/v1/metadata-catalog" "${NS[@]}"
 expect_grep "401 body is INVALID_LOGIN" 'INVALID_LOGIN' "$T_DIR/out"
