@@ -314,6 +314,33 @@ prof_get_str(const cJSON *o, const char *key, char *dst, size_t dstsz, int requi
 	return TBA_OK;
 }
 
+/*
+ * cJSON keeps every member and lookups find the first, so a second "hosts"
+ * or "v" would be silently ignored by us but perhaps not by another reader:
+ * known fields must appear once.
+ */
+static tba_err
+prof_no_duplicates(const cJSON *o)
+{
+	static const char *const known[] = { "v", "name", "kind", "account", "realm",
+		"consumer_key", "token_id", "signature_method", "hosts", "created", "key_id" };
+	const cJSON *it;
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		n = 0;
+		cJSON_ArrayForEach(it, o) {
+			if (it->string != NULL && strcmp(it->string, known[i]) == 0)
+				n++;
+		}
+		if (n > 1)
+			return tba_seterr(TBA_ERR_INVALID, "profile metadata has \"%s\" twice",
+			    known[i]);
+	}
+	return TBA_OK;
+}
+
 tba_err
 tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 {
@@ -343,6 +370,8 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 			goto out;
 		}
 	}
+	if ((r = prof_no_duplicates(o)) != TBA_OK)
+		goto out;
 	it = cJSON_GetObjectItemCaseSensitive(o, "v");
 	if (!cJSON_IsNumber(it) || it->valuedouble != PROFILE_JSON_VERSION) {
 		r = tba_seterr(TBA_ERR_INVALID, "profile metadata version is not %d (made by a newer "
