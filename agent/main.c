@@ -137,7 +137,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f': o->foreground = 1; break;
 		case 'M':
-			if (parse_long(optarg, 0, 31536000, &v) != 0)
+			if (parse_long(optarg, 0, 4000000000L, &v) != 0)
 				return bad_usage("--max-skew wants seconds, not '%s'", optarg);
 			o->max_skew = v;
 			break;
