@@ -128,4 +128,15 @@ expect_rc "pin-value=" 0 "$TBA" keys --token "pkcs11:token=$LABEL?module-path=$S
 expect_rc "pin-source= without file:" 0 "$TBA" keys --token "pkcs11:token=$LABEL?module-path=$SOFTHSM_MODULE&pin-source=$TOKEN_PIN_FILE"
 expect_rc "--token wins over TBA_TOKEN" 1 "$TBA" keys --token "pkcs11:token=nope?module-path=$SOFTHSM_MODULE&pin-source=$TOKEN_PIN_FILE"
 
+# 11. On a terminal: secrets and the PIN are prompted for with echo off.
+PTY="$PY $TBA_SRC/tests/integration/pty_run.py"
+printf 'tty consumer secret\ntty token secret\n%s\n' "$PIN" |
+	$PTY 'Consumer secret: ' 'Token secret: ' "PIN for token $LABEL: " -- "$TBA" import tty \
+	--account 1234567 --consumer-key ck --token-id tk \
+	--token "pkcs11:token=$LABEL?module-path=$SOFTHSM_MODULE" >"$T_DIR/pty" 2>&1
+expect_grep "terminal import succeeds" '^exit 0' "$T_DIR/pty"
+expect_grep "terminal import prompted for the PIN" "PIN for token $LABEL: " "$T_DIR/pty"
+expect_grep "nothing typed was echoed" '^not echoed$' "$T_DIR/pty"
+check "terminal-imported key" key_ok tty "tty consumer secret" "tty token secret"
+
 finish
