@@ -51,8 +51,13 @@ server_prepare_dir(const char *path, int create)
 		    sizeof(copy) - 1, path);
 	memcpy(copy, path, strlen(path) + 1);
 	dir = dirname(copy);
-	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return tba_seterr(TBA_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+	if (create) {
+		/* Explicit mode: the agent's umask (0177) would strip the folder's x bit. */
+		if (mkdir(dir, 0700) == 0)
+			(void)chmod(dir, 0700);
+		else if (errno != EEXIST)
+			return tba_seterr(TBA_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+	}
 	if (lstat(dir, &st) != 0)
 		return tba_seterr(TBA_ERR_IO, "socket folder %s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
