@@ -116,6 +116,16 @@ expect_rc "host outside the profile refused" 1 "$TBA" curl prod "https://other.e
 expect_grep "refusal says the agent refused" 'agent would not sign' "$T_DIR/err"
 expect_rc "http:// refused" 1 "$TBA" curl prod "http://$REST/echo" "${NS[@]}"
 
+# --retry: each attempt re-signed (fresh nonce), failed attempts' bodies not shown.
+: > "$STANDIN_LOG"
+expect_rc "--retry through two 503s" 0 "$TBA" curl prod "https://$REST/flaky?key=r1&fails=2" \
+	--retry 3 --retry-delay 0 "${NS[@]}"
+expect_grep "third attempt answered" '"attempt": 3' "$T_DIR/out"
+expect_eq "three attempts, all verified" "$(grep -c '"verified": true' "$STANDIN_LOG")" "3"
+expect_eq "three nonces" "$(grep -o '"nonce": "[^"]*"' "$STANDIN_LOG" | sort -u | wc -l)" "3"
+expect_rc "--retry exhausted with --fail" 22 "$TBA" curl prod "https://$REST/flaky?key=r2&fails=5" \
+	--retry 1 --retry-delay 0 --fail "${NS[@]}"
+
 # -v: trace on stderr with the Authorization header redacted.
 expect_rc "-v" 0 "$TBA" curl prod "$B/record/v1/metadata-catalog" -v "${NS[@]}"
 expect_grep "-v shows the request line" '^> GET /services/rest/record/v1/metadata-catalog' "$T_DIR/err"

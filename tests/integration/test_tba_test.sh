@@ -59,6 +59,13 @@ start_standin --clock-offset 120 || exit 1
 expect_rc "2 minutes off still works" 0 "$TBA" test prod "${NS[@]}"
 expect_grep "small skew reported as a warning" 'Clock skew: .*2 min behind' "$T_DIR/out"
 
+# A role without REST Web Services: 403 and the permissions to add.
+stop_standin
+start_standin --forbid-rest || exit 1
+expect_rc "403 fails" 1 "$TBA" test prod "${NS[@]}"
+expect_grep "403 names role permissions" "REST Web Services" "$T_DIR/out"
+expect_grep "403 names Log in using Access Tokens" "Log in using Access Tokens" "$T_DIR/out"
+
 # Transport failures are named.
 expect_rc "TLS failure" 1 "$TBA" test prod --connect-to "::127.0.0.1:$STANDIN_PORT"
 expect_grep "TLS named" 'TLS failure' "$T_DIR/out"

@@ -10,7 +10,7 @@ answers like NetSuite: JSON bodies, 401 INVALID_LOGIN with NetSuite's error
 shape, a Date header from its own clock.
 
     netsuite.py --cert server.pem --key server.key --creds FILE|- \
-                [--port 0] [--port-file F] [--log F] [--clock-offset SECONDS]
+                [--port 0] [--port-file F] [--log F] [--clock-offset SECONDS] [--forbid-rest]
 
 --creds is a JSON list (read from stdin with "-", so test secrets never sit
 in argv): [{"realm": "1234567_SB1", "consumer_key": .., "consumer_secret": ..,
@@ -28,6 +28,8 @@ Endpoints (any host in a credential's hosts):
   POST /oauth1/form                                      form body (oauth1 profiles)
   ANY  /redirect?to=PATH[&code=302]                      redirect (re-signing)
   ANY  /echo...                                          what was verified
+  ANY  /flaky?key=K&fails=N                              503 N times per K, then 200
+  ANY  /forbidden                                        403 like a role without permission
 """
 
 import argparse
@@ -85,6 +87,8 @@ class State:
         self.customers = {"107": {"id": "107", "companyName": "Acme Rockets, Inc.",
                                   "email": "ops@acme.example"}}
         self.next_id = 1000
+        self.flaky = {}
+        self.forbid_rest = False
 
     def now(self):
         return time.time() + self.clock_offset
@@ -231,7 +235,11 @@ class Handler(BaseHTTPRequestHandler):
         base = "https://%s/services/rest" % host
         m = self.command
         rec = "/services/rest/record/v1/"
-        if path in (rec + "metadata-catalog", rec + "metadata-catalog/") and m == "GET":
+        if path.startswith(rec + "metadata-catalog") and st.forbid_rest:
+            self.reply(403, ns_error(403, "Forbidden", "INSUFFICIENT_PERMISSION",
+                                     "Permission Violation: You need the 'REST Web Services' permission "
+                                     "to access this page. Contact your account administrator."))
+        elif path in (rec + "metadata-catalog", rec + "metadata-catalog/") and m == "GET":
             items = [{"name": n, "links": [{"rel": "canonical", "href": base + "/record/v1/metadata-catalog/" + n,
                                             "mediaType": "application/json"}]}
                      for n in ("account", "customer", "salesOrder")]
@@ -303,6 +311,16 @@ class Handler(BaseHTTPRequestHandler):
                              "content_type": self.headers.get("Content-Type"),
                              "accept": self.headers.get("Accept"),
                              "body": body.decode("utf-8", "replace")})
+        elif path == "/flaky":
+            # 503 for the first `fails` requests with this `key`, then 200.
+            with st.lock:
+                n = st.flaky.get(q.get("key", ""), 0)
+                st.flaky[q.get("key", "")] = n + 1
+            if n < int(q.get("fails", "1")):
+                self.reply(503, ns_error(503, "Service Unavailable", "SSS_REQUEST_LIMIT_EXCEEDED",
+                                         "Try again later."))
+            else:
+                self.reply(200, {"attempt": n + 1})
         elif path == "/forbidden":
             self.reply(403, ns_error(403, "Forbidden", "INSUFFICIENT_PERMISSION",
                                      "Permission Violation: You need the 'REST Web Services' permission "
@@ -323,6 +341,8 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--clock-offset", type=int, default=0,
                     help="seconds to add to this server's clock (tests clock-skew diagnosis)")
+    ap.add_argument("--forbid-rest", action="store_true",
+                    help="answer the metadata catalog with 403, like a role without REST Web Services")
     a = ap.parse_args()
 
     if a.creds == "-":
@@ -338,6 +358,7 @@ def main():
     srv.daemon_threads = True
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.state = State(creds, a.clock_offset, a.log)
+    srv.state.forbid_rest = a.forbid_rest
     port = srv.server_address[1]
     if a.port_file:
         tmp = a.port_file + ".tmp"
