@@ -18,7 +18,6 @@
 struct http_xfer {
 	struct http_sink *sink;
 	struct http_resp *resp;
-	int in_block;  /* a status line was seen and the block's blank line not yet */
 };
 
 tba_err
@@ -121,7 +120,6 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		free(r->date);
 		free(r->ctype);
 		r->location = r->date = r->ctype = NULL;
-		x->in_block = 1;
 	} else if (http_header_is(p, n, "Location")) {
 		slot = &r->location;
 		namelen = 8;
@@ -285,7 +283,6 @@ http_exchange(CURL *h, struct tba_agentc *ac, const struct http_req *req,
 	memset(resp, 0, sizeof(*resp));
 	x.sink = sink;
 	x.resp = resp;
-	x.in_block = 0;
 
 	if ((r = http_sign(ac, req, &auth)) != TBA_OK)
 		goto out;
