@@ -262,6 +262,14 @@ bench_agent_signs(struct bench *b, size_t nclients, uint64_t n)
 	return run_clients(b, nclients, 0, 0, n, &r);
 }
 
+int
+bench_agent_connect_signs(struct bench *b, uint64_t n)
+{
+	struct bench_result r;
+
+	return run_clients(b, 1, 1, 0, n, &r);
+}
+
 long
 bench_rss_kib(long pid)
 {

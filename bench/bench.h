@@ -74,6 +74,8 @@ int bench_agent_run(struct bench *b, size_t nclients, double secs, struct bench_
 int bench_agent_connect_run(struct bench *b, double secs, struct bench_result *out);
 /* Exactly n signatures over nclients persistent connections (warm-up, RSS phase). */
 int bench_agent_signs(struct bench *b, size_t nclients, uint64_t n);
+/* Exactly n signatures, one connection each. */
+int bench_agent_connect_signs(struct bench *b, uint64_t n);
 /* VmRSS of pid in KiB, or -1. */
 long bench_rss_kib(long pid);
 

@@ -4,6 +4,11 @@
  * usage: tba-bench --tba PATH --floor PATH --agent-pid PID [--profile NAME]
  *                  [--url URL] [--rounds N] [--seconds S] [--rss-signs N]
  *                  [--python PATH] [--oauthlib SCRIPT] [--token URI]
+ *        tba-bench --signs-only N [--clients C] [--connect] [--profile NAME] [--url URL]
+ *
+ * --signs-only sends N Sign requests to the agent and nothing else: the
+ * driver for profiling the agent (valgrind --tool=callgrind tba-agent ...)
+ * with a fixed amount of work.
  *
  * The token comes from --token or TBA_TOKEN (this program logs in itself, as
  * the agent does, to time the token in process); the agent from
@@ -105,6 +110,7 @@ usage(FILE *f)
 	fprintf(f, "usage: tba-bench --tba PATH --floor PATH --agent-pid PID [--profile NAME] [--url URL]\n"
 	           "                 [--rounds N] [--seconds S] [--rss-signs N] [--python PATH]\n"
 	           "                 [--oauthlib SCRIPT] [--token URI]\n"
+	           "       tba-bench --signs-only N [--clients C] [--connect] [--profile NAME] [--url URL]\n"
 	           "The token is --token or TBA_TOKEN; the agent is TBA_AGENT_SOCK. bench/run does all of it.\n");
 }
 
@@ -185,6 +191,9 @@ main(int argc, char **argv)
 		{"python", required_argument, NULL, 'y'},
 		{"oauthlib", required_argument, NULL, 'o'},
 		{"token", required_argument, NULL, 'T'},
+		{"signs-only", required_argument, NULL, 'n'},
+		{"clients", required_argument, NULL, 'c'},
+		{"connect", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -192,9 +201,11 @@ main(int argc, char **argv)
 	const char *tba = NULL, *floor_prog = NULL, *profile = "bench", *uri = NULL;
 	char *cli_argv[6], *floor_argv[2], *py_argv[5], out[4096], *end;
 	long agent_pid = 0, rss0 = -1, rss1 = -1;
-	unsigned long long rss_signs = 100000, signs0;
+	unsigned long long rss_signs = 100000, signs0, only = 0;
+	long nclients = 1;
+	int connect_each = 0;
 	int rounds = 5, i, opt, rc = 1;
-	double secs = 1.0;
+	double secs = 1.0, t;
 	size_t ncpu;
 	tba_err r;
 
@@ -215,9 +226,29 @@ main(int argc, char **argv)
 		case 'y': b.py = optarg; break;
 		case 'o': b.py_script = optarg; break;
 		case 'T': uri = optarg; break;
+		case 'n': only = strtoull(optarg, &end, 10); if (*end != '\0') only = 0; break;
+		case 'c': nclients = strtol(optarg, &end, 10); if (*end != '\0') nclients = 0; break;
+		case 'C': connect_each = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 64;
 		}
+	}
+	if (only > 0) {
+		if ((b.sock = getenv("TBA_AGENT_SOCK")) == NULL || nclients < 1 ||
+		    nclients > BENCH_THREADS_MAX) {
+			usage(stderr);
+			return 64;
+		}
+		t = bench_now();
+		if (bench_agent_setup(&b, profile) &&
+		    (connect_each ? bench_agent_connect_signs(&b, only) :
+		    bench_agent_signs(&b, (size_t)nclients, only))) {
+			t = bench_now() - t;
+			printf("%llu signatures in %.3f s: %.0f /s\n", only, t, (double)only / t);
+			rc = 0;
+		}
+		bench_agent_teardown(&b);
+		return rc;
 	}
 	if (optind != argc || tba == NULL || floor_prog == NULL || agent_pid < 0 ||
 	    rounds < 1 || rounds > ROUNDS_MAX || secs <= 0 || secs > 60) {
