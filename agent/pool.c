@@ -21,6 +21,7 @@
 #define POOL_KEEPALIVE_SEC 15       /* a YubiHSM 2 drops sessions idle for 30 s */
 #define POOL_BACKOFF_MIN_MS 250     /* first retry after a token went away */
 #define POOL_BACKOFF_MAX_MS 4000    /* retries never further apart than this */
+#define POOL_RECOVER_WAIT_SEC 2     /* a request waits this long for a running attempt */
 
 struct pool {
 	struct tba_token *tok;
@@ -37,6 +38,7 @@ struct pool {
 	size_t pinlen, pincap;
 	/* Recovery and keepalive (see the end of this file). */
 	int broken;                  /* the token went away: refuse until recovered */
+	int recovering;              /* a recovery attempt is due or running */
 	unsigned nwant;              /* sessions to reopen after a recovery */
 	pthread_cond_t maint_cv;     /* wakes the maintenance thread */
 	pthread_t maint;
@@ -183,11 +185,27 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
     unsigned char *mac, size_t *maclen)
 {
 	struct tba_session *s;
+	struct timespec until;
 	tba_err r;
 
 	pthread_mutex_lock(&p->mu);
-	while (!p->locked && !p->closing && !p->broken && p->nidle == 0)
-		pthread_cond_wait(&p->cv, &p->mu);
+	/*
+	 * While the token is away, wait only for an attempt already under way
+	 * (a session closed by the device heals in milliseconds); in the
+	 * pauses between attempts answer at once.
+	 */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POOL_RECOVER_WAIT_SEC;
+	while (!p->locked && !p->closing) {
+		if (p->broken) {
+			if (!p->recovering ||
+			    pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
+				break;
+		} else if (p->nidle == 0)
+			pthread_cond_wait(&p->cv, &p->mu);
+		else
+			break;
+	}
 	if (p->locked || p->closing) {
 		pthread_mutex_unlock(&p->mu);
 		return tba_seterr(TBA_ERR_LOCKED, "the agent is locked: run 'tba unlock'");
@@ -348,6 +366,7 @@ pool_broken(struct pool *p, tba_err why)
 	pthread_mutex_lock(&p->mu);
 	if (!p->broken && !p->closing) {
 		p->broken = 1;
+		p->recovering = 1;   /* the first attempt starts right away */
 		tba_error("token '%s' went away (%s); signing paused, reconnecting",
 		    tba_token_label(p->tok), tba_errmsg(why));
 		pthread_cond_broadcast(&p->cv);
@@ -496,6 +515,8 @@ pool_maint(void *arg)
 		}
 		/* Broken: try now, then after a growing pause. */
 		if (backoff > 0) {
+			p->recovering = 0;
+			pthread_cond_broadcast(&p->cv);
 			pool_deadline(&until, backoff);
 			rc = 0;
 			while (!p->closing && rc != ETIMEDOUT)
@@ -503,6 +524,7 @@ pool_maint(void *arg)
 			if (p->closing)
 				break;
 		}
+		p->recovering = 1;
 		pthread_mutex_unlock(&p->mu);
 		r = pool_recover(p);
 		tries++;
@@ -510,6 +532,7 @@ pool_maint(void *arg)
 		broken = r != TBA_OK;
 		if (!broken) {
 			p->broken = 0;
+			p->recovering = 0;
 			pthread_cond_broadcast(&p->cv);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			tba_info("token '%s' is back after %.1f s (%u attempts): %s, %zu signing "

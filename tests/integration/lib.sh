@@ -15,7 +15,7 @@ SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
 T_PASS=0
 T_FAIL=0
 T_PIDS=()
-T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tba-test.XXXXXX")
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tba-test.XXXXXX") || { echo "lib.sh: mktemp failed" >&2; exit 1; }
 chmod 0700 "$T_DIR"
 unset TBA_TOKEN TBA_AGENT_SOCK TBA_AGENT_PID
 
