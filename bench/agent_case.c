@@ -10,8 +10,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +270,55 @@ bench_agent_connect_signs(struct bench *b, uint64_t n)
 	struct bench_result r;
 
 	return run_clients(b, 1, 1, 0, n, &r);
+}
+
+/* Sets the CPU affinity of every thread of pid (cpu < 0: all CPUs); 0 on success. */
+static int
+pin_process(long pid, int cpu)
+{
+	char path[64];
+	struct dirent *d;
+	cpu_set_t set;
+	DIR *dir;
+	int i, ok = 0;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++) {
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (sched_setaffinity((pid_t)strtol(d->d_name, NULL, 10), sizeof(set), &set) != 0 &&
+		    errno != EINVAL)
+			ok = -1;
+	}
+	closedir(dir);
+	return ok;
+}
+
+int
+bench_agent_run_pinned(struct bench *b, long agent_pid, double secs, struct bench_result *out)
+{
+	cpu_set_t set, all;
+	int ok;
+
+	memset(out, 0, sizeof(*out));
+	/* The agent's connection thread inherits the pinned mask of the thread that accepts. */
+	if (agent_pid <= 0 || pin_process(agent_pid, 0) != 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_getaffinity(0, sizeof(all), &all);
+	sched_setaffinity(0, sizeof(set), &set);
+	ok = run_clients(b, 1, 0, secs, 0, out);
+	sched_setaffinity(0, sizeof(all), &all);
+	pin_process(agent_pid, -1);
+	return ok;
 }
 
 long

@@ -43,6 +43,7 @@ struct bench {
 	char *req;               /* one Sign request, NUL terminator included in reqlen */
 	size_t reqlen;
 	uint64_t agent_signs;    /* signatures the agent made for us so far */
+	long agent_pid;          /* 0: unknown (no RSS, no pinned case) */
 
 	/* programs */
 	char *const *cli_argv;   /* tba header PROFILE GET URL */
@@ -70,6 +71,12 @@ int bench_agent_setup(struct bench *b, const char *profile);
 void bench_agent_teardown(struct bench *b);
 /* nclients persistent connections, one thread each, for secs seconds. */
 int bench_agent_run(struct bench *b, size_t nclients, double secs, struct bench_result *out);
+/*
+ * One persistent client with the client and every agent thread pinned to
+ * CPU 0: the round trip without cross-CPU wake-ups (each costs an IPI,
+ * expensive in a VM). Affinity is restored afterwards.
+ */
+int bench_agent_run_pinned(struct bench *b, long agent_pid, double secs, struct bench_result *out);
 /* One client that connects, signs once and closes, for secs seconds. */
 int bench_agent_connect_run(struct bench *b, double secs, struct bench_result *out);
 /* Exactly n signatures over nclients persistent connections (warm-up, RSS phase). */

@@ -32,13 +32,14 @@
 #define DEFAULT_URL "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1/customer/42?expandSubResources=true"
 #define ROUNDS_MAX 50
 
-enum { C_TOK_N, C_TOK_1, C_AG_8, C_AG_1, C_AG_CONN, C_CLI, C_FLOOR, C_PY_IN, C_PY_ONCE, C__MAX };
+enum { C_TOK_N, C_TOK_1, C_AG_8, C_AG_1, C_AG_1PIN, C_AG_CONN, C_CLI, C_FLOOR, C_PY_IN, C_PY_ONCE, C__MAX };
 
 static const char *case_names[C__MAX] = {
 	"token in-process, 1 thread per core (the limit)",
 	"token in-process, 1 thread",
 	"agent, 8 persistent clients",
 	"agent, 1 persistent client",
+	"agent, 1 persistent client, client and agent on one CPU",
 	"agent, 1 client connecting per request",
 	"`tba header` per call (spawn + wait)",
 	"floor: empty main, same libraries, per call",
@@ -123,6 +124,8 @@ run_round(struct bench *b, int round, double secs, size_t ncpu)
 	ok &= bench_token_run(b, 1, secs, &res[C_TOK_1][round]);
 	ok &= bench_agent_run(b, 8, secs, &res[C_AG_8][round]);
 	ok &= bench_agent_run(b, 1, secs, &res[C_AG_1][round]);
+	if (b->agent_pid > 0)
+		ok &= bench_agent_run_pinned(b, b->agent_pid, secs, &res[C_AG_1PIN][round]);
 	ok &= bench_agent_connect_run(b, secs, &res[C_AG_CONN][round]);
 	ok &= bench_spawn_run(b->cli_argv, secs, &res[C_CLI][round]);
 	ok &= bench_spawn_run(b->floor_argv, secs, &res[C_FLOOR][round]);
@@ -147,6 +150,8 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	printf("| case | signatures or calls /s | p50 ms | p99 ms |\n");
 	printf("|---|---:|---:|---:|\n");
 	for (c = 0; c < ncases; c++) {
+		if (c == C_AG_1PIN && b->agent_pid <= 0)
+			continue;
 		if (c == C_PY_IN)
 			printf("| %s | %.0f | | |\n", case_names[c], median(c, rounds, 0));
 		else
@@ -160,6 +165,9 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	printf("| agent 1 client / token 1 thread | %.2f | >= 0.50 | %s |\n", ag1 / tok1,
 	    verdict(ag1 / tok1 >= 0.50));
 	printf("| agent 1 client / token %zu threads | %.2f | (reference) | |\n", ncpu, ag1 / tokn);
+	if (b->agent_pid > 0)
+		printf("| agent 1 client on one CPU / token 1 thread | %.2f | (diagnostic) | |\n",
+		    median(C_AG_1PIN, rounds, 0) / tok1);
 	printf("| `tba header` / floor, median ms per call | %.2f | <= 1.50 | %s |\n", cli / flo,
 	    verdict(cli / flo <= 1.50));
 	printf("| `tba header` - floor, median ms per call | %.2f ms | | |\n", cli - flo);
@@ -305,9 +313,14 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	/* Warm-up, then the agent's resident set before the work. */
-	if (!bench_agent_signs(&b, 1, 1000))
+	/*
+	 * Warm-up with the concurrency the rounds use (8 connections at once, so
+	 * the agent's per-thread malloc arenas and stacks exist), then the
+	 * agent's resident set before the work.
+	 */
+	if (!bench_agent_signs(&b, 8, 1000) || !bench_agent_connect_signs(&b, 100))
 		goto out;
+	b.agent_pid = agent_pid;
 	if (agent_pid > 0)
 		rss0 = bench_rss_kib(agent_pid);
 	signs0 = b.agent_signs;
