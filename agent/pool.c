@@ -417,9 +417,9 @@ pool_recover(struct pool *p)
 				pthread_cond_broadcast(&p->cv);
 				pthread_mutex_unlock(&p->mu);
 				pool_forget_pin(p);
-				r = TBA_OK;
-			}
-			goto out;
+				/* Sessions still open, so `tba unlock` finds a pool to refill. */
+			} else
+				goto out;
 		}
 	}
 	for (i = 0; i < p->nwant && i < AGENT_SESSIONS_MAX; i++) {
