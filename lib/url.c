@@ -85,8 +85,8 @@ tba_pct_decode(const char *s, size_t n, int form, char **out)
 			if (n - i < 3 || (hi = url_hexval((unsigned char)s[i + 1])) < 0 ||
 			    (lo = url_hexval((unsigned char)s[i + 2])) < 0) {
 				r = tba_seterr(TBA_ERR_INVALID,
-				    "bad percent escape \"%.3s\": '%%' must be followed by two hex digits "
-				    "(write a literal '%%' as %%25)", s + i);
+				    "bad percent escape \"%.*s\": '%%' must be followed by two hex digits "
+				    "(write a literal '%%' as %%25)", (int)(n - i < 3 ? n - i : 3), s + i);
 				goto out;
 			}
 			if (hi == 0 && lo == 0) {
