@@ -65,10 +65,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(pe.len <= 3 * size, "encoding of %zu bytes is %zu", size, pe.len);
 	FUZZ_ASSERT(unreserved_or_pct(pe.data == NULL ? "" : pe.data, pe.len), "encoding <%s>",
 	    tba_buf_str(&pe));
-	FUZZ_ASSERT(tba_pct_decode(tba_buf_str(&pe), pe.len, 0, &dec) == TBA_OK, "decode encoding");
-	if (memchr(data, '\0', size) == NULL)
+	/* A NUL encodes as %00, which decoding refuses by contract. */
+	if (memchr(data, '\0', size) == NULL) {
+		FUZZ_ASSERT(tba_pct_decode(tba_buf_str(&pe), pe.len, 0, &dec) == TBA_OK,
+		    "decode encoding");
 		FUZZ_ASSERT(strlen(dec) == size && memcmp(dec, data, size) == 0,
 		    "decode(encode(x)) != x");
+	}
 	free(dec);
 
 	if (tba_params_parse(&p, (const char *)data, size) != TBA_OK)
