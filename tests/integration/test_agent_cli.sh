@@ -115,6 +115,20 @@ expect_rc "no agent: exit 2" 2 env TBA_AGENT_SOCK="$T_DIR/none.sock" "$TBA" list
 expect_grep "no agent: says how to start one" "no agent at $T_DIR/none.sock.*eval \"\\\$\(tba-agent\)\"" "$T_DIR/err"
 expect_rc "TBA_AGENT_SOCK unset: exit 2" 2 env -u TBA_AGENT_SOCK "$TBA" header ns GET https://x/
 
+# --- systemd socket activation (LISTEN_FDS/LISTEN_PID, fd 3)
+if command -v systemd-socket-activate >/dev/null; then
+	systemd-socket-activate -E TBA_TOKEN -E SOFTHSM2_CONF -l "$T_DIR/act.sock" \
+		"$TBA_AGENT" -f 2>>"$T_DIR/act.log" >/dev/null &
+	apid=$!
+	T_PIDS+=("$apid")
+	for i in $(seq 1 50); do [ -S "$T_DIR/act.sock" ] && break; sleep 0.05; done
+	expect_rc "socket activation: served on the passed socket" 0 env TBA_AGENT_SOCK="$T_DIR/act.sock" "$TBA" list
+	expect_grep "socket activation: the agent says so" 'listening on the socket from systemd' "$T_DIR/act.log"
+	kill "$apid"; wait "$apid" 2>/dev/null
+	[ -S "$T_DIR/act.sock" ] && pass "socket activation: systemd's socket is left in place" \
+		|| fail "socket activation: systemd's socket is left in place"
+fi
+
 # --- a wrong PIN at start: one line, exit 1, in both modes
 printf '0000wrong\n' >"$T_DIR/wrongpin"
 BAD=${TBA_TOKEN%%pin-source=*}pin-source=file:$T_DIR/wrongpin
