@@ -6,24 +6,26 @@
 
 #include "cli.h"
 #include "tba/log.h"
+#include "tba/mem.h"
 
 struct cmd {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *summary;
+	int secret; /* handles a secret or the PIN: no core dumps */
 };
 
 static const struct cmd cmds[] = {
-	{"import", cmd_import, "put a profile's secrets into the token (reads them from the terminal or stdin)"},
-	{"keys", cmd_keys, "list the profiles stored in the token"},
-	{"delete", cmd_delete, "remove a profile from the token"},
-	{"list", cmd_list, "list the profiles the agent serves"},
-	{"header", cmd_header, "print a signed Authorization header"},
-	{"passport", cmd_passport, "print a signed SOAP tokenPassport"},
-	{"curl", cmd_curl, "send a signed HTTP request"},
-	{"test", cmd_test, "check that a profile can log in to its NetSuite account"},
-	{"lock", cmd_lock, "lock the agent (logs out of the token)"},
-	{"unlock", cmd_unlock, "unlock the agent with the token PIN"},
+	{"import", cmd_import, "put a profile's secrets into the token (reads them from the terminal or stdin)", 1},
+	{"keys", cmd_keys, "list the profiles stored in the token", 1},
+	{"delete", cmd_delete, "remove a profile from the token", 1},
+	{"list", cmd_list, "list the profiles the agent serves", 0},
+	{"header", cmd_header, "print a signed Authorization header", 0},
+	{"passport", cmd_passport, "print a signed SOAP tokenPassport", 0},
+	{"curl", cmd_curl, "send a signed HTTP request", 0},
+	{"test", cmd_test, "check that a profile can log in to its NetSuite account", 0},
+	{"lock", cmd_lock, "lock the agent (logs out of the token)", 0},
+	{"unlock", cmd_unlock, "unlock the agent with the token PIN", 1},
 };
 
 static void
@@ -98,8 +100,11 @@ main(int argc, char **argv)
 		return TBA_EXIT_OK;
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 1, argv + 1);
+		if (strcmp(argv[1], cmds[i].name) != 0)
+			continue;
+		if (cmds[i].secret)
+			tba_mem_harden();
+		return cmds[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "tba: unknown command '%s'. Try 'tba --help'.\n", argv[1]);
 	return TBA_EXIT_USAGE;

@@ -20,6 +20,13 @@ void *tba_secalloc(size_t n);
 /* Wipes and frees memory from tba_secalloc(); n must be the size allocated. NULL is a no-op. */
 void tba_secfree(void *p, size_t n);
 
+/*
+ * For processes that hold a secret or a PIN: no core dumps (RLIMIT_CORE 0)
+ * and not dumpable/ptrace-able by other processes of the same user
+ * (PR_SET_DUMPABLE 0), as ssh-agent does. Best effort; returns nothing.
+ */
+void tba_mem_harden(void);
+
 /* Constant-time comparison; 0 when equal. */
 int tba_memeq_ct(const void *a, const void *b, size_t n);
 
