@@ -10,6 +10,8 @@
 
 /* Bound for the encoded parameter list: every param encoded, well past any URL + form. */
 #define OAUTH_PARAMS_TEXT_MAX (4 * 1024 * 1024)
+/* Parameters sorted without an allocation: a URL with a few query parameters plus the six oauth_*. */
+#define OAUTH_ENC_SMALL 32
 
 const char *
 tba_sigmethod_name(enum tba_sigmethod m)
@@ -126,10 +128,10 @@ tba_oauth_nonce_new(char *out, size_t n)
 	return TBA_OK;
 }
 
-/* One parameter in its encoded form, for sorting. */
+/* One parameter in its encoded form, for sorting. Both point into one buffer. */
 struct oauth_enc {
-	char *name;
-	char *value;
+	const char *name;
+	const char *value;
 };
 
 static int
@@ -144,24 +146,24 @@ oauth_enc_cmp(const void *a, const void *b)
 	return strcmp(x->value, y->value);
 }
 
+/*
+ * Appends enc(name) NUL enc(value) NUL to b and records where they start
+ * (offsets: b may move while it grows).
+ */
 static tba_err
-oauth_enc_one(const char *name, const char *value, struct oauth_enc *e)
+oauth_enc_one(struct tba_buf *b, const char *name, const char *value, size_t *off)
 {
-	struct tba_buf b;
 	tba_err r;
 
-	e->name = e->value = NULL;
-	tba_buf_init(&b, OAUTH_PARAMS_TEXT_MAX);
-	if ((r = tba_pct_encode(&b, name, strlen(name))) != TBA_OK)
-		goto out;
-	e->name = tba_buf_steal(&b);
-	if ((r = tba_pct_encode(&b, value, strlen(value))) != TBA_OK)
-		goto out;
-	e->value = tba_buf_steal(&b);
-	r = TBA_OK;
-out:
-	tba_buf_free(&b);
-	return r;
+	off[0] = b->len;
+	if ((r = tba_pct_encode(b, name, strlen(name))) != TBA_OK ||
+	    (r = tba_buf_put(b, "", 1)) != TBA_OK)
+		return r;
+	off[1] = b->len;
+	if ((r = tba_pct_encode(b, value, strlen(value))) != TBA_OK ||
+	    (r = tba_buf_put(b, "", 1)) != TBA_OK)
+		return r;
+	return TBA_OK;
 }
 
 static tba_err
@@ -176,17 +178,26 @@ oauth_check_req(const struct tba_oauth_req *r)
 	return TBA_OK;
 }
 
+/*
+ * The parameters are encoded once, into one buffer (each name and value
+ * followed by a NUL), sorted as pointer pairs, and their normalised text
+ * "n=v&n=v" is encoded a second time straight into out: enc("&") is %26,
+ * enc("=") is %3D, and enc of an encoded string only turns '%' into %25.
+ * The buffer's cap makes the text's own limit: the encoded pairs with one
+ * NUL each take exactly one byte more than the text with its separators.
+ */
 tba_err
 tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 {
 	const struct tba_params *q = &r->url->query_params;
 	const char *proto[6][2];
-	struct oauth_enc *e = NULL;
-	struct tba_buf params, uri;
+	struct oauth_enc small[OAUTH_ENC_SMALL], *e = small;
+	size_t smalloff[OAUTH_ENC_SMALL][2], (*off)[2] = smalloff;
+	struct tba_buf enc, uri;
 	size_t ne = 0, total, i, start = out->len;
 	tba_err ret;
 
-	tba_buf_init(&params, OAUTH_PARAMS_TEXT_MAX);
+	tba_buf_init(&enc, OAUTH_PARAMS_TEXT_MAX + 1);
 	tba_buf_init(&uri, TBA_URL_MAX * 3);
 	if ((ret = oauth_check_req(r)) != TBA_OK)
 		goto out;
@@ -198,47 +209,54 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 	proto[5][0] = "oauth_version";          proto[5][1] = "1.0";
 
 	total = q->n + (r->form != NULL ? r->form->n : 0) + 6;
-	if ((e = calloc(total, sizeof(*e))) == NULL) {
-		ret = TBA_ERR_NOMEM;
-		goto out;
+	if (total > OAUTH_ENC_SMALL) {
+		e = calloc(total, sizeof(*e));
+		off = calloc(total, sizeof(*off));
+		if (e == NULL || off == NULL) {
+			ret = TBA_ERR_NOMEM;
+			goto out;
+		}
 	}
 	for (i = 0; i < q->n; i++, ne++)
-		if ((ret = oauth_enc_one(q->v[i].name, q->v[i].value, &e[ne])) != TBA_OK)
+		if ((ret = oauth_enc_one(&enc, q->v[i].name, q->v[i].value, off[ne])) != TBA_OK)
 			goto out;
 	for (i = 0; r->form != NULL && i < r->form->n; i++, ne++)
-		if ((ret = oauth_enc_one(r->form->v[i].name, r->form->v[i].value, &e[ne])) != TBA_OK)
+		if ((ret = oauth_enc_one(&enc, r->form->v[i].name, r->form->v[i].value,
+		    off[ne])) != TBA_OK)
 			goto out;
 	for (i = 0; i < 6; i++, ne++)
-		if ((ret = oauth_enc_one(proto[i][0], proto[i][1], &e[ne])) != TBA_OK)
+		if ((ret = oauth_enc_one(&enc, proto[i][0], proto[i][1], off[ne])) != TBA_OK)
 			goto out;
-	qsort(e, ne, sizeof(*e), oauth_enc_cmp);
 	for (i = 0; i < ne; i++) {
-		if ((i > 0 && (ret = tba_buf_putc(&params, '&')) != TBA_OK) ||
-		    (ret = tba_buf_puts(&params, e[i].name)) != TBA_OK ||
-		    (ret = tba_buf_putc(&params, '=')) != TBA_OK ||
-		    (ret = tba_buf_puts(&params, e[i].value)) != TBA_OK)
-			goto out;
+		e[i].name = enc.data + off[i][0];
+		e[i].value = enc.data + off[i][1];
 	}
+	qsort(e, ne, sizeof(*e), oauth_enc_cmp);
 	if ((ret = tba_url_base_uri(r->url, &uri)) != TBA_OK)
 		goto out;
 	if ((ret = tba_buf_puts(out, r->method)) != TBA_OK ||
 	    (ret = tba_buf_putc(out, '&')) != TBA_OK ||
 	    (ret = tba_pct_encode(out, uri.data, uri.len)) != TBA_OK ||
-	    (ret = tba_buf_putc(out, '&')) != TBA_OK ||
-	    (ret = tba_pct_encode(out, params.data, params.len)) != TBA_OK)
+	    (ret = tba_buf_putc(out, '&')) != TBA_OK)
 		goto out;
+	for (i = 0; i < ne; i++) {
+		if ((i > 0 && (ret = tba_buf_put(out, "%26", 3)) != TBA_OK) ||
+		    (ret = tba_pct_encode(out, e[i].name, strlen(e[i].name))) != TBA_OK ||
+		    (ret = tba_buf_put(out, "%3D", 3)) != TBA_OK ||
+		    (ret = tba_pct_encode(out, e[i].value, strlen(e[i].value))) != TBA_OK)
+			goto out;
+	}
 	ret = TBA_OK;
 out:
 	if (ret != TBA_OK && out->data != NULL && out->len >= start) {
 		out->len = start;
 		out->data[start] = '\0';
 	}
-	for (i = 0; e != NULL && i < total; i++) {
-		free(e[i].name);
-		free(e[i].value);
-	}
-	free(e);
-	tba_buf_free(&params);
+	if (e != small)
+		free(e);
+	if (off != smalloff)
+		free(off);
+	tba_buf_free(&enc);
 	tba_buf_free(&uri);
 	return ret;
 }

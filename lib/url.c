@@ -44,26 +44,31 @@ url_buf_truncate(struct tba_buf *b, size_t len)
 tba_err
 tba_pct_encode(struct tba_buf *out, const char *s, size_t n)
 {
-	size_t i, start = out->len;
+	size_t i, run;
 	unsigned char c;
 	char esc[3];
 	tba_err r = TBA_OK;
+	size_t start = out->len;
 
-	for (i = 0; i < n; i++) {
+	/* Runs of unreserved bytes are copied in one append: the agent encodes every base string twice. */
+	for (i = 0; i < n; i += run) {
+		for (run = 0; i + run < n && url_unreserved((unsigned char)s[i + run]); run++)
+			;
+		if (run > 0) {
+			if ((r = tba_buf_put(out, s + i, run)) != TBA_OK)
+				break;
+			continue;
+		}
 		c = (unsigned char)s[i];
-		if (url_unreserved(c)) {
-			r = tba_buf_putc(out, (char)c);
-		} else {
-			esc[0] = '%';
-			esc[1] = hexdig[c >> 4];
-			esc[2] = hexdig[c & 0x0f];
-			r = tba_buf_put(out, esc, sizeof(esc));
-		}
-		if (r != TBA_OK) {
-			url_buf_truncate(out, start);
+		esc[0] = '%';
+		esc[1] = hexdig[c >> 4];
+		esc[2] = hexdig[c & 0x0f];
+		if ((r = tba_buf_put(out, esc, sizeof(esc))) != TBA_OK)
 			break;
-		}
+		run = 1;
 	}
+	if (r != TBA_OK)
+		url_buf_truncate(out, start);
 	return r;
 }
 
