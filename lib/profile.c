@@ -491,9 +491,28 @@ tba_policy_check(const struct tba_profile *p, const char *method, const struct t
 	for (i = 0; u->host != NULL && i < p->nhosts; i++) {
 		/* Both sides are lower-case already; strcasecmp keeps that from mattering. */
 		if (strcasecmp(p->hosts[i], u->host) == 0)
-			return TBA_OK;
+			return tba_policy_check_params(&u->query_params);
 	}
 	prof_hosts_list(p, list, sizeof(list));
 	return tba_seterr(TBA_ERR_POLICY, "host %.100s is not allowed for profile %s (allowed: %s)",
 	    u->host != NULL ? u->host : "(none)", p->name, list);
+}
+
+/*
+ * RFC 5849 §3.5.3 lets protocol parameters travel in the query or the body,
+ * and a server may read them from there. A client that put its own
+ * oauth_timestamp or oauth_nonce into the query would get a signature over
+ * values the agent did not choose, so such names are refused outright.
+ */
+tba_err
+tba_policy_check_params(const struct tba_params *params)
+{
+	size_t i;
+
+	for (i = 0; params != NULL && i < params->n; i++) {
+		if (strncmp(params->v[i].name, "oauth_", 6) == 0)
+			return tba_seterr(TBA_ERR_POLICY, "parameter %.40s is not allowed: the agent "
+			    "sets the oauth_* parameters itself", params->v[i].name);
+	}
+	return TBA_OK;
 }

@@ -77,4 +77,10 @@ tba_err tba_profile_from_json(const char *json, size_t len, struct tba_profile *
  */
 tba_err tba_policy_check(const struct tba_profile *p, const char *method, const struct tba_url *u);
 
+/*
+ * Refuses query or form parameters named oauth_*: only the agent sets
+ * protocol parameters (tba_policy_check applies it to the URL's query).
+ */
+tba_err tba_policy_check_params(const struct tba_params *params);
+
 #endif

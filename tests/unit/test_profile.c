@@ -269,6 +269,25 @@ test_policy(void)
 	is_int(policy(&p, "G-T", url), TBA_ERR_POLICY, "method with punctuation refused");
 	is_int(policy(&p, "", url), TBA_ERR_POLICY, "empty method refused");
 	is_int(policy(&p, "PROPFIND", url), TBA_OK, "any upper-case token is a method");
+	snprintf(url, sizeof(url), "%s/app?script=1&oauth_timestamp=1", h);
+	is_int(policy(&p, "GET", url), TBA_ERR_POLICY, "oauth_timestamp in the query refused");
+	ok(strstr(tba_errmsg(TBA_ERR_POLICY), "oauth_timestamp") != NULL, "message: %s",
+	    tba_errmsg(TBA_ERR_POLICY));
+	snprintf(url, sizeof(url), "%s/app?oauthx=1&xoauth_nonce=2", h);
+	is_int(policy(&p, "GET", url), TBA_OK, "names that only contain oauth are fine");
+	{
+		struct tba_params form;
+
+		tba_params_init(&form);
+		ok(tba_params_add(&form, "a", "1") == TBA_OK &&
+		    tba_params_add(&form, "oauth_nonce", "abcdef") == TBA_OK, "form built");
+		is_int(tba_policy_check_params(&form), TBA_ERR_POLICY, "oauth_nonce in a form refused");
+		tba_params_free(&form);
+		tba_params_init(&form);
+		is_int(tba_policy_check_params(&form), TBA_OK, "empty form fine");
+		tba_params_free(&form);
+	}
+	snprintf(url, sizeof(url), "%s/", h);
 	p.nhosts = 0;
 	is_int(policy(&p, "GET", url), TBA_ERR_POLICY, "no hosts: everything refused");
 }
