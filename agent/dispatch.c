@@ -80,7 +80,7 @@ sign_b64(struct agent_ctx *ctx, const struct tba_profile *p, const struct tba_bu
 
 static tba_err
 do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
-    struct tba_profile *p, struct outcome *o, cJSON *rep)
+    struct tba_profile *p, struct outcome *o, struct tba_proto_writer *w)
 {
 	struct tba_oauth_req oq;
 	struct tba_buf base, sig, hdr;
@@ -118,14 +118,12 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	    (r = sign_b64(ctx, p, &base, &sig)) != TBA_OK ||
 	    (r = tba_oauth_header(&oq, tba_buf_str(&sig), &hdr)) != TBA_OK)
 		goto out;
-	r = TBA_ERR_NOMEM;
-	if (cJSON_AddStringToObject(rep, "authorization", tba_buf_str(&hdr)) == NULL ||
-	    cJSON_AddStringToObject(rep, "signature", tba_buf_str(&sig)) == NULL ||
-	    cJSON_AddStringToObject(rep, "nonce", nonce) == NULL ||
-	    cJSON_AddNumberToObject(rep, "timestamp", (double)strtoll(ts, NULL, 10)) == NULL ||
-	    cJSON_AddStringToObject(rep, "base_string", tba_buf_str(&base)) == NULL)
-		goto out;
-	r = TBA_OK;
+	tba_proto_writer_str(w, "authorization", tba_buf_str(&hdr));
+	tba_proto_writer_str(w, "signature", tba_buf_str(&sig));
+	tba_proto_writer_str(w, "nonce", nonce);
+	tba_proto_writer_int(w, "timestamp", (int64_t)strtoll(ts, NULL, 10));
+	tba_proto_writer_str(w, "base_string", tba_buf_str(&base));
+	r = w->r;
 out:
 	tba_buf_free(&base);
 	tba_buf_free(&sig);
@@ -135,7 +133,7 @@ out:
 
 static tba_err
 do_passport(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_profile *p,
-    struct outcome *o, cJSON *rep)
+    struct outcome *o, struct tba_proto_writer *w)
 {
 	struct tba_buf base, sig;
 	char nonce[TBA_NONCE_MAX + 1], ts[32], account[TBA_FIELD_MAX + 1];
@@ -162,16 +160,14 @@ do_passport(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_pro
 	if ((r = tba_passport_base_string(account, p->consumer_key, p->token_id, nonce, ts,
 	    &base)) != TBA_OK || (r = sign_b64(ctx, p, &base, &sig)) != TBA_OK)
 		goto out;
-	r = TBA_ERR_NOMEM;
-	if (cJSON_AddStringToObject(rep, "account", account) == NULL ||
-	    cJSON_AddStringToObject(rep, "consumer_key", p->consumer_key) == NULL ||
-	    cJSON_AddStringToObject(rep, "token", p->token_id) == NULL ||
-	    cJSON_AddStringToObject(rep, "nonce", nonce) == NULL ||
-	    cJSON_AddNumberToObject(rep, "timestamp", (double)strtoll(ts, NULL, 10)) == NULL ||
-	    cJSON_AddStringToObject(rep, "signature", tba_buf_str(&sig)) == NULL ||
-	    cJSON_AddStringToObject(rep, "algorithm", tba_sigmethod_name(p->sigmethod)) == NULL)
-		goto out;
-	r = TBA_OK;
+	tba_proto_writer_str(w, "account", account);
+	tba_proto_writer_str(w, "consumer_key", p->consumer_key);
+	tba_proto_writer_str(w, "token", p->token_id);
+	tba_proto_writer_str(w, "nonce", nonce);
+	tba_proto_writer_int(w, "timestamp", (int64_t)strtoll(ts, NULL, 10));
+	tba_proto_writer_str(w, "signature", tba_buf_str(&sig));
+	tba_proto_writer_str(w, "algorithm", tba_sigmethod_name(p->sigmethod));
+	r = w->r;
 out:
 	tba_buf_free(&base);
 	tba_buf_free(&sig);
@@ -179,17 +175,17 @@ out:
 }
 
 static tba_err
-do_list(struct agent_ctx *ctx, cJSON *rep)
+do_list(struct agent_ctx *ctx, struct tba_proto_writer *w)
 {
 	struct tba_profile *v = NULL;
-	cJSON *arr, *o, *hosts;
+	cJSON *arr = NULL, *o, *hosts;
 	size_t n = 0, i, h;
 	tba_err r;
 
 	if ((r = profiles_all(ctx->profiles, &v, &n)) != TBA_OK)
 		return r;
 	r = TBA_ERR_NOMEM;
-	if ((arr = cJSON_AddArrayToObject(rep, "profiles")) == NULL)
+	if ((arr = cJSON_CreateArray()) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((o = cJSON_CreateObject()) == NULL)
@@ -208,8 +204,10 @@ do_list(struct agent_ctx *ctx, cJSON *rep)
 				goto out;
 		}
 	}
-	r = TBA_OK;
+	tba_proto_writer_json(w, "profiles", arr);
+	r = w->r;
 out:
+	cJSON_Delete(arr);
 	free(v);
 	return r;
 }
@@ -224,7 +222,7 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 	struct outcome o;
 	struct audit_rec a;
 	enum tba_proto_ename en = TBA_PE_INVALID_REQUEST;
-	cJSON *rep = NULL;
+	struct tba_proto_writer w;
 	tba_err r;
 	int audited = 0;
 
@@ -232,25 +230,24 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 	memset(&u, 0, sizeof(u));
 	tba_params_init(&u.query_params);
 	tba_clearerr();
+	/* The reply is written as the handler goes; an error rolls it back. */
+	tba_proto_writer_begin(&w, out);
 	if ((r = tba_proto_parse_request(msg, len, &q, &en)) != TBA_OK)
 		goto reply;
-	if ((rep = cJSON_CreateObject()) == NULL) {
-		r = TBA_ERR_NOMEM;
-		goto reply;
-	}
 	switch (q.method) {
 	case TBA_PM_PING:
-		r = cJSON_AddStringToObject(rep, "version", TBA_VERSION) != NULL ? TBA_OK : TBA_ERR_NOMEM;
+		tba_proto_writer_str(&w, "version", TBA_VERSION);
+		r = w.r;
 		break;
 	case TBA_PM_LIST:
-		r = do_list(ctx, rep);
+		r = do_list(ctx, &w);
 		break;
 	case TBA_PM_SIGN:
-		r = do_sign(ctx, &q, &u, &prof, &o, rep);
+		r = do_sign(ctx, &q, &u, &prof, &o, &w);
 		audited = 1;
 		break;
 	case TBA_PM_PASSPORT:
-		r = do_passport(ctx, &q, &prof, &o, rep);
+		r = do_passport(ctx, &q, &prof, &o, &w);
 		audited = 1;
 		break;
 	case TBA_PM_LOCK:
@@ -283,12 +280,12 @@ reply:
 		audit_log(&a);
 	}
 	if (r == TBA_OK) {
-		if ((r = tba_proto_reply(rep, out)) != TBA_OK)
+		if ((r = tba_proto_writer_end(&w)) != TBA_OK)
 			en = tba_proto_ename_for(r);
-	}
+	} else
+		tba_proto_writer_abort(&w);
 	if (r != TBA_OK)
 		(void)tba_proto_error(en, tba_errmsg(r), out);
-	cJSON_Delete(rep);
 	tba_url_free(&u);
 	tba_proto_req_free(&q);
 }

@@ -1,4 +1,5 @@
 /* proto.c - the agent's wire codec: framing, strict request parsing, replies. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,26 +424,39 @@ tba_proto_req_free(struct tba_proto_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Bytes a JSON string must escape: '"', '\\' and the controls. */
+static const unsigned char proto_esc[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 tba_err
 tba_proto_put_string(struct tba_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
 	unsigned char c;
-	size_t i;
+	size_t i, run;
 	tba_err r;
 
 	if ((r = tba_buf_putc(out, '"')) != TBA_OK)
 		return r;
-	for (i = 0; i < n && r == TBA_OK; i++) {
+	/* Runs that need no escape go in one append: replies carry whole base strings. */
+	for (i = 0; i < n && r == TBA_OK; i += run) {
+		for (run = 0; i + run < n && !proto_esc[u[i + run]]; run++)
+			;
+		if (run > 0) {
+			r = tba_buf_put(out, s + i, run);
+			continue;
+		}
 		c = (unsigned char)s[i];
 		if (c == '"' || c == '\\') {
-			if ((r = tba_buf_putc(out, '\\')) == TBA_OK)
-				r = tba_buf_putc(out, (char)c);
-		} else if (c < 0x20) {
+			char esc[2] = {'\\', (char)c};
+			r = tba_buf_put(out, esc, sizeof(esc));
+		} else {
 			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			r = tba_buf_put(out, esc, sizeof(esc));
-		} else
-			r = tba_buf_putc(out, (char)c);
+		}
+		run = 1;
 	}
 	if (r == TBA_OK)
 		r = tba_buf_putc(out, '"');
@@ -481,6 +495,82 @@ tba_err
 tba_proto_reply(const cJSON *params, struct tba_buf *out)
 {
 	return proto_wrap("{\"parameters\":", params, out);
+}
+
+void
+tba_proto_writer_begin(struct tba_proto_writer *w, struct tba_buf *out)
+{
+	w->out = out;
+	w->start = out->len;
+	w->nfields = 0;
+	w->r = tba_buf_puts(out, "{\"parameters\":{");
+}
+
+/* ,"key": (the comma from the second field on). */
+static void
+proto_writer_key(struct tba_proto_writer *w, const char *key)
+{
+	if (w->r == TBA_OK && w->nfields++ > 0)
+		w->r = tba_buf_putc(w->out, ',');
+	if (w->r == TBA_OK)
+		w->r = tba_proto_put_string(w->out, key, strlen(key));
+	if (w->r == TBA_OK)
+		w->r = tba_buf_putc(w->out, ':');
+}
+
+void
+tba_proto_writer_str(struct tba_proto_writer *w, const char *key, const char *val)
+{
+	proto_writer_key(w, key);
+	if (w->r == TBA_OK)
+		w->r = tba_proto_put_string(w->out, val, strlen(val));
+}
+
+void
+tba_proto_writer_int(struct tba_proto_writer *w, const char *key, int64_t val)
+{
+	proto_writer_key(w, key);
+	if (w->r == TBA_OK)
+		w->r = tba_buf_putf(w->out, "%" PRId64, val);
+}
+
+void
+tba_proto_writer_json(struct tba_proto_writer *w, const char *key, const cJSON *val)
+{
+	char *txt;
+
+	proto_writer_key(w, key);
+	if (w->r != TBA_OK)
+		return;
+	if ((txt = cJSON_PrintUnformatted(val)) == NULL) {
+		w->r = TBA_ERR_NOMEM;
+		return;
+	}
+	w->r = tba_buf_puts(w->out, txt);
+	cJSON_free(txt);
+}
+
+tba_err
+tba_proto_writer_end(struct tba_proto_writer *w)
+{
+	if (w->r == TBA_OK && (w->r = tba_buf_puts(w->out, "}}")) == TBA_OK)
+		w->r = tba_buf_put(w->out, "", 1);
+	if (w->r == TBA_OK && w->out->len - w->start > TBA_PROTO_MAX)
+		w->r = tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
+	if (w->r != TBA_OK)
+		tba_proto_writer_abort(w);
+	return w->r;
+}
+
+void
+tba_proto_writer_abort(struct tba_proto_writer *w)
+{
+	/* Wiped, not just cut: a half-written reply may hold a signature. */
+	if (w->out->data != NULL && w->out->len > w->start) {
+		tba_wipe(w->out->data + w->start, w->out->len - w->start);
+		w->out->len = w->start;
+		w->out->data[w->start] = '\0';
+	}
 }
 
 tba_err

@@ -6,11 +6,16 @@
 
 static const char hexdig[] = "0123456789ABCDEF";
 
+/* RFC 3986 unreserved: A-Z a-z 0-9 - . _ ~ (a table: encoding runs over every base string byte twice). */
+static const unsigned char url_unres[256] = {
+	['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1,
+	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
+};
+
 static int
 url_unreserved(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    c == '-' || c == '.' || c == '_' || c == '~';
+	return url_unres[c];
 }
 
 static int
@@ -44,25 +49,23 @@ url_buf_truncate(struct tba_buf *b, size_t len)
 tba_err
 tba_pct_encode(struct tba_buf *out, const char *s, size_t n)
 {
-	size_t i, run;
-	unsigned char c;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, run, start = out->len;
 	char esc[3];
 	tba_err r = TBA_OK;
-	size_t start = out->len;
 
 	/* Runs of unreserved bytes are copied in one append: the agent encodes every base string twice. */
 	for (i = 0; i < n; i += run) {
-		for (run = 0; i + run < n && url_unreserved((unsigned char)s[i + run]); run++)
+		for (run = 0; i + run < n && url_unres[u[i + run]]; run++)
 			;
 		if (run > 0) {
 			if ((r = tba_buf_put(out, s + i, run)) != TBA_OK)
 				break;
 			continue;
 		}
-		c = (unsigned char)s[i];
 		esc[0] = '%';
-		esc[1] = hexdig[c >> 4];
-		esc[2] = hexdig[c & 0x0f];
+		esc[1] = hexdig[u[i] >> 4];
+		esc[2] = hexdig[u[i] & 0x0f];
 		if ((r = tba_buf_put(out, esc, sizeof(esc))) != TBA_OK)
 			break;
 		run = 1;

@@ -127,6 +127,28 @@ void tba_proto_req_free(struct tba_proto_req *r);
  */
 tba_err tba_proto_reply(const cJSON *params, struct tba_buf *out);
 /*
+ * A reply written field by field straight into out, with no tree: the
+ * agent's hot path (Sign, Passport). begin, then any number of str/int/json
+ * fields, then end, which closes the message, appends the NUL and checks
+ * TBA_PROTO_MAX. An error sticks: later calls do nothing and end returns it,
+ * with out rolled back (and wiped) to where begin found it. abort rolls back
+ * a reply that will not be sent. Keys and values are escaped as JSON strings.
+ */
+struct tba_proto_writer {
+	struct tba_buf *out;
+	size_t start;       /* out->len at begin */
+	size_t nfields;
+	tba_err r;          /* the first failure */
+};
+
+void tba_proto_writer_begin(struct tba_proto_writer *w, struct tba_buf *out);
+void tba_proto_writer_str(struct tba_proto_writer *w, const char *key, const char *val);
+void tba_proto_writer_int(struct tba_proto_writer *w, const char *key, int64_t val);
+/* val printed by cJSON (borrowed). */
+void tba_proto_writer_json(struct tba_proto_writer *w, const char *key, const cJSON *val);
+tba_err tba_proto_writer_end(struct tba_proto_writer *w);
+void tba_proto_writer_abort(struct tba_proto_writer *w);
+/*
  * Appends an error message and the NUL. message may be NULL; bytes outside
  * printable ASCII are replaced by '?' so a message built from peer input
  * is always valid JSON text.
