@@ -127,4 +127,9 @@ expect_eq "wrong PIN at start: one stderr line" "$(wc -l <"$T_DIR/err")" 1
 expect_grep "wrong PIN at start: says so" 'incorrect PIN' "$T_DIR/err"
 expect_eq "wrong PIN at start: exactly one C_Login" "$(calls C_Login "$m")" 1
 check "wrong PIN at start: no socket left" [ ! -e "$T_DIR/bad.sock" ]
+# On failure, the agent's own account of it (no secrets are ever logged).
+if [ "$T_FAIL" -gt 0 ]; then
+	echo "# --- last lines of the agent log ---"
+	tail -n 40 "$T_DIR/agent.log" | sed 's/^/# /'
+fi
 finish

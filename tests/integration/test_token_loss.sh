@@ -61,4 +61,9 @@ expect_grep "the agent logged the loss" 'went away|gone|unavailable|lost' "$T_DI
 expect_grep "the agent logged the recovery" 'recovered|back|logged in again' "$T_DIR/agent.log"
 # The last server token_loss.py started: stop it with the rest.
 T_PIDS+=("$(cat "$SERVER_PID_FILE")")
+# On failure, the agent's own account of it (no secrets are ever logged).
+if [ "$T_FAIL" -gt 0 ]; then
+	echo "# --- last lines of the agent log ---"
+	tail -n 40 "$T_DIR/agent.log" | sed 's/^/# /'
+fi
 finish
