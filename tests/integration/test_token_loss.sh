@@ -39,7 +39,9 @@ expect_rc "import the profile" 0 import_profile loss "$CS" "$TS" \
 P11_SOCK=$T_DIR/p11.sock
 SERVER_PID_FILE=$T_DIR/p11-server.pid
 SERVER=(p11-kit server -f --provider "$SOFTHSM_MODULE" -n "$P11_SOCK" "pkcs11:token=tba-loss")
-"${SERVER[@]}" >/dev/null &
+# Its own process group (setsid), so token_loss.py can kill it with every
+# p11-kit-remote child it forked.
+setsid "${SERVER[@]}" >/dev/null &
 echo $! >"$SERVER_PID_FILE"
 for i in $(seq 1 100); do [ -S "$P11_SOCK" ] && break; sleep 0.05; done
 check "p11-kit server serves the token" test -S "$P11_SOCK"

@@ -52,18 +52,13 @@ class Server:
         self.proc = None
 
     def kill(self):
-        """SIGKILL the server and the p11-kit-remote children serving the agent."""
-        kids = []
+        """SIGKILL the server and the p11-kit-remote children serving the agent:
+        the server runs in its own process group (setsid), and so does every
+        child it forks, even one forked while we kill."""
         try:
-            with open(f"/proc/{self.pid}/task/{self.pid}/children", encoding="ascii") as f:
-                kids = [int(k) for k in f.read().split()]
-        except OSError:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
             pass
-        for pid in [self.pid] + kids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if self.proc is not None:
             self.proc.wait()
         try:
@@ -72,7 +67,8 @@ class Server:
             pass
 
     def start(self):
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     start_new_session=True)
         self.pid = self.proc.pid
         with open(self.pid_file, "w", encoding="ascii") as f:
             f.write(f"{self.pid}\n")
