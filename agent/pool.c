@@ -39,6 +39,7 @@ struct pool {
 	/* Recovery and keepalive (see the end of this file). */
 	int broken;                  /* the token went away: refuse until recovered */
 	int recovering;              /* a recovery attempt is due or running */
+	struct timespec since;       /* when the token went away (CLOCK_MONOTONIC) */
 	unsigned nwant;              /* sessions to reopen after a recovery */
 	pthread_cond_t maint_cv;     /* wakes the maintenance thread */
 	pthread_t maint;
@@ -367,6 +368,7 @@ pool_broken(struct pool *p, tba_err why)
 	if (!p->broken && !p->closing) {
 		p->broken = 1;
 		p->recovering = 1;   /* the first attempt starts right away */
+		clock_gettime(CLOCK_MONOTONIC, &p->since);
 		tba_error("token '%s' went away (%s); signing paused, reconnecting",
 		    tba_token_label(p->tok), tba_errmsg(why));
 		pthread_cond_broadcast(&p->cv);
@@ -489,7 +491,7 @@ static void *
 pool_maint(void *arg)
 {
 	struct pool *p = arg;
-	struct timespec until, t0, t1;
+	struct timespec until, now;
 	unsigned backoff = 0, tries = 0;
 	int broken, rc;
 	tba_err r;
@@ -509,9 +511,6 @@ pool_maint(void *arg)
 				pthread_mutex_lock(&p->mu);
 				continue;
 			}
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			backoff = 0;
-			tries = 0;
 		}
 		/* Broken: try now, then after a growing pause. */
 		if (backoff > 0) {
@@ -534,11 +533,15 @@ pool_maint(void *arg)
 			p->broken = 0;
 			p->recovering = 0;
 			pthread_cond_broadcast(&p->cv);
-			clock_gettime(CLOCK_MONOTONIC, &t1);
+			clock_gettime(CLOCK_MONOTONIC, &now);
 			tba_info("token '%s' is back after %.1f s (%u attempts): %s, %zu signing "
 			    "sessions", tba_token_label(p->tok),
-			    (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, tries,
+			    (double)(now.tv_sec - p->since.tv_sec) +
+			    (now.tv_nsec - p->since.tv_nsec) / 1e9, tries,
 			    p->locked ? "agent locked" : "logged in again", p->nall);
+			/* The next outage starts from the first, immediate attempt. */
+			backoff = 0;
+			tries = 0;
 			continue;
 		}
 		if (backoff < POOL_BACKOFF_MAX_MS) {
