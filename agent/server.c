@@ -1,19 +1,16 @@
 /*
- * server.c - the listening socket, peer checks, and one detached thread per
- * connection.
+ * server.c - the listening socket, peer checks, signals, and the clock that
+ * times connections out. The connections themselves are conn.c's.
  *
  * Every accepted peer's uid is checked (SO_PEERCRED) whatever the socket's
- * mode says. A connection that idles, or trickles a message, is timed out so
- * that slow clients never hold a thread forever; at most AGENT_CONN_MAX are
- * served at once and the rest are told so and closed.
+ * mode says. At most AGENT_CONN_MAX connections are served at once; the rest
+ * are told so and closed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +25,6 @@
 #include "tba/log.h"
 #include "tba/mem.h"
 #include "tba/proto.h"
-
-#define CONN_STACK (1024 * 1024)
-
-static atomic_int server_nconn;
-
-struct conn {
-	int fd;
-	struct peer peer;
-	struct agent_ctx *ctx;
-};
 
 tba_err
 server_prepare_dir(const char *path, int create)
@@ -155,110 +142,15 @@ fail:
 	return r;
 }
 
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
-send_error(int fd, enum tba_proto_ename e, const char *msg, int flags)
+send_error(int fd, enum tba_proto_ename e, const char *msg)
 {
 	struct tba_buf b;
 
 	tba_buf_init(&b, 4096);
 	if (tba_proto_error(e, msg, &b) == TBA_OK)
-		(void)!send(fd, b.data, b.len, MSG_NOSIGNAL | flags);
+		(void)!send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	tba_buf_free(&b);
-}
-
-static long
-now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec;
-}
-
-static void *
-conn_main(void *arg)
-{
-	struct conn *c = arg;
-	struct tba_buf out;
-	struct pollfd pfd;
-	struct timeval tv = {AGENT_PARTIAL_SEC, 0};
-	char *buf;
-	size_t len = 0, mlen = 0;
-	long started = 0, wait;
-	ssize_t n;
-	tba_err r;
-
-	if ((buf = malloc(TBA_PROTO_MAX)) == NULL)
-		goto out;
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (;;) {
-		r = tba_proto_frame(buf, len, &mlen);
-		if (r == TBA_ERR_TOO_LARGE) {
-			send_error(c->fd, TBA_PE_MESSAGE_TOO_LARGE, "message longer than 65536 bytes "
-			    "without a NUL; closing", 0);
-			break;
-		}
-		if (r == TBA_OK) {
-			tba_buf_init(&out, TBA_PROTO_MAX + 4096);
-			dispatch(c->ctx, &c->peer, buf, mlen, &out);
-			/* The message may have held a PIN. */
-			tba_wipe(buf, mlen + 1);
-			memmove(buf, buf + mlen + 1, len - mlen - 1);
-			len -= mlen + 1;
-			started = now_sec();
-			if (out.len == 0 || send_all(c->fd, out.data, out.len) != 0) {
-				tba_buf_free(&out);
-				break;
-			}
-			tba_buf_free(&out);
-			continue;
-		}
-		/* Need more bytes: idle between messages, or the rest of one. */
-		wait = len == 0 ? AGENT_IDLE_SEC : AGENT_PARTIAL_SEC - (now_sec() - started);
-		if (wait <= 0)
-			break;
-		pfd.fd = c->fd;
-		pfd.events = POLLIN;
-		n = poll(&pfd, 1, (int)(wait * 1000));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		n = recv(c->fd, buf + len, TBA_PROTO_MAX - len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len == 0)
-			started = now_sec();
-		len += (size_t)n;
-	}
-out:
-	if (buf != NULL) {
-		tba_wipe(buf, TBA_PROTO_MAX);
-		free(buf);
-	}
-	close(c->fd);
-	free(c);
-	atomic_fetch_sub(&server_nconn, 1);
-	return NULL;
 }
 
 static int
@@ -276,16 +168,15 @@ peer_allowed(const struct server_opts *o, uid_t uid)
 }
 
 static void
-server_accept(struct agent_ctx *ctx, const struct server_opts *o, int lfd, pthread_attr_t *attr)
+server_accept(struct conn_set *cs, const struct server_opts *o, int lfd)
 {
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 	struct audit_rec a;
-	struct conn *c;
-	pthread_t th;
+	struct peer peer;
 	int fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			tba_warn("accept: %s", strerror(errno));
@@ -305,30 +196,31 @@ server_accept(struct agent_ctx *ctx, const struct server_opts *o, int lfd, pthre
 		close(fd);
 		return;
 	}
-	if (atomic_fetch_add(&server_nconn, 1) >= AGENT_CONN_MAX) {
-		atomic_fetch_sub(&server_nconn, 1);
+	peer.uid = cred.uid;
+	peer.pid = cred.pid;
+	if (conn_add(cs, fd, &peer) != 0) {
 		tba_warn("refusing a connection from pid %ld: %d connections open", (long)cred.pid,
 		    AGENT_CONN_MAX);
-		send_error(fd, TBA_PE_INVALID_REQUEST, "too many connections to the agent; retry later",
-		    MSG_DONTWAIT);
+		send_error(fd, TBA_PE_INVALID_REQUEST, "too many connections to the agent; retry later");
 		close(fd);
-		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		atomic_fetch_sub(&server_nconn, 1);
-		close(fd);
-		return;
-	}
-	c->fd = fd;
-	c->peer.uid = cred.uid;
-	c->peer.pid = cred.pid;
-	c->ctx = ctx;
-	if (pthread_create(&th, attr, conn_main, c) != 0) {
-		tba_warn("cannot start a connection thread");
-		atomic_fetch_sub(&server_nconn, 1);
-		close(fd);
-		free(c);
-	}
+}
+
+/* Enough workers to keep every CPU and session busy, not one per connection. */
+static unsigned
+server_workers(const struct server_opts *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = o->sessions;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if (n > 2 * (unsigned long)ncpu)
+		n = 2 * (unsigned)ncpu;
+	/* Two at least: a request waiting on the token does not hold up a Ping. */
+	if (n < 2)
+		n = 2;
+	return n;
 }
 
 tba_err
@@ -336,22 +228,28 @@ server_run(struct agent_ctx *ctx, const struct server_opts *o, int lfd, int sigf
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd[2];
-	pthread_attr_t attr;
+	struct conn_set *cs = NULL;
+	struct timespec ts;
+	long next_reap = 0;
 	tba_err r;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, CONN_STACK);
+	if ((r = conn_start(ctx, server_workers(o), &cs)) != TBA_OK)
+		return r;
 	for (;;) {
 		pfd[0].fd = lfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sigfd;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		pfd[0].revents = pfd[1].revents = 0;
+		/* Woken once a second at least: the timeouts are checked here. */
+		if (poll(pfd, 2, 1000) < 0 && errno != EINTR) {
 			r = tba_seterr(TBA_ERR_IO, "poll: %s", strerror(errno));
 			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		if ((long)ts.tv_sec >= next_reap) {
+			conn_reap(cs);
+			next_reap = (long)ts.tv_sec + 1;
 		}
 		if (pfd[1].revents & POLLIN) {
 			if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
@@ -368,8 +266,8 @@ server_run(struct agent_ctx *ctx, const struct server_opts *o, int lfd, int sigf
 			break;
 		}
 		if (pfd[0].revents & POLLIN)
-			server_accept(ctx, o, lfd, &attr);
+			server_accept(cs, o, lfd);
 	}
-	pthread_attr_destroy(&attr);
+	conn_stop(cs);
 	return r;
 }
