@@ -100,7 +100,8 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	}
 	o->host = u->host;
 	o->path = u->path;
-	if ((r = tba_policy_check(p, q->http_method, u)) != TBA_OK)
+	if ((r = tba_policy_check(p, q->http_method, u)) != TBA_OK ||
+	    (q->has_form && (r = tba_policy_check_params(&q->form)) != TBA_OK))
 		goto out;
 	if ((r = nonce_and_time(ctx, q, nonce, sizeof(nonce), ts, sizeof(ts))) != TBA_OK)
 		goto out;

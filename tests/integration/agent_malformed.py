@@ -211,6 +211,13 @@ def main():
         expect(f"policy: {name}", req("Sign", dict(good, method=m, url=url)),
                ["PolicyDenied", IR], sock)
     expect("garbage url", req("Sign", dict(good, url="not a url")), [IR, "PolicyDenied"], sock)
+    # Protocol parameters are the agent's: a client may not add its own.
+    expect("oauth_timestamp in the query",
+           req("Sign", dict(good, url="https://api.example.com/x?oauth_timestamp=1")),
+           ["PolicyDenied"], sock)
+    expect("oauth_nonce in the form",
+           req("Sign", dict(good, method="POST", form=[["a", "1"], ["oauth_nonce", "abcdef"]])),
+           ["PolicyDenied"], sock)
 
     # Client nonce and timestamp.
     for n in ["abc", "a" * 65, "abc-def!", "nonce with space", "ümlaut1", ""]:
