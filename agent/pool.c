@@ -22,6 +22,8 @@
 #define POOL_BACKOFF_MIN_MS 250     /* first retry after a token went away */
 #define POOL_BACKOFF_MAX_MS 4000    /* retries never further apart than this */
 #define POOL_RECOVER_WAIT_SEC 2     /* a request waits this long for a running attempt */
+#define POOL_HUNG_SEC 5             /* a token call still running after this is abandoned */
+#define POOL_STOP_SEC 5             /* pool_close waits this long for the maintenance thread */
 
 struct pool {
 	struct tba_token *tok;
@@ -49,7 +51,8 @@ struct pool {
 
 static void pool_broken(struct pool *p, tba_err why);
 static void pool_maint_start(struct pool *p);
-static void pool_maint_stop(struct pool *p);
+static int pool_maint_stop(struct pool *p);
+static int pool_owns(const struct pool *p, const struct tba_session *s);
 
 static void
 pool_forget_pin(struct pool *p)
@@ -134,7 +137,9 @@ pool_close(struct pool *p)
 
 	if (p == NULL)
 		return;
-	pool_maint_stop(p);
+	/* A maintenance thread stuck in a hung module call keeps the pool: exit is near. */
+	if (!pool_maint_stop(p))
+		return;
 	pthread_mutex_lock(&p->mu);
 	p->closing = 1;
 	pthread_cond_broadcast(&p->cv);
@@ -187,6 +192,7 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 {
 	struct tba_session *s;
 	struct timespec until;
+	int owned;
 	tba_err r;
 
 	pthread_mutex_lock(&p->mu);
@@ -222,14 +228,20 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 	r = tba_session_sign(s, prof, msg, len, mac, maclen);
 
 	pthread_mutex_lock(&p->mu);
-	p->idle[p->nidle++] = s;
+	owned = pool_owns(p, s);
+	if (owned)
+		p->idle[p->nidle++] = s;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	/* Abandoned by a recovery while this call hung: not ours to pool any more. */
+	if (!owned)
+		tba_session_close(s);
 	/*
 	 * Not logged in while the agent believes it is: the token restarted
 	 * under us (or lost its login). Same cure as a token that went away.
 	 */
-	if (r == TBA_ERR_TOKEN_GONE || (r == TBA_ERR_LOCKED && !pool_locked(p))) {
+	/* A call that outlived its session tells nothing about the token now. */
+	if (owned && (r == TBA_ERR_TOKEN_GONE || (r == TBA_ERR_LOCKED && !pool_locked(p)))) {
 		pool_broken(p, r);
 		r = tba_seterr(TBA_ERR_TOKEN_GONE, "token '%s' is unavailable; the agent is "
 		    "reconnecting (try again shortly)", tba_token_label(p->tok));
@@ -386,19 +398,38 @@ static tba_err
 pool_recover(struct pool *p)
 {
 	struct tba_session *old[AGENT_SESSIONS_MAX], *fresh[AGENT_SESSIONS_MAX];
+	struct timespec until;
 	size_t nold, nfresh = 0, i;
 	int locked;
 	tba_err r;
 
 	pthread_mutex_lock(&p->tokmu);
-	/* Take every session back; borrowers return them (their calls fail fast). */
+	/*
+	 * Take every session back. Calls on a dead token fail fast, but some
+	 * modules leave a call hanging for ever when the device dies under it
+	 * (p11-kit-client 0.24 with concurrent callers): after POOL_HUNG_SEC
+	 * such sessions are left to their threads and the pool is rebuilt
+	 * without them (pool_sign frees one if its call ever returns).
+	 */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POOL_HUNG_SEC;
 	pthread_mutex_lock(&p->mu);
-	while (p->nidle < p->nall)
-		pthread_cond_wait(&p->cv, &p->mu);
+	while (p->nidle < p->nall && !p->closing) {
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
+			break;
+	}
+	if (p->closing) {
+		pthread_mutex_unlock(&p->mu);
+		r = tba_seterr(TBA_ERR_TOKEN_GONE, "the agent is stopping");
+		goto out;
+	}
+	if (p->nidle < p->nall)
+		tba_warn("%zu token call(s) still running after %d s; left behind", p->nall - p->nidle,
+		    POOL_HUNG_SEC);
 	if (p->nall > p->nwant)
 		p->nwant = (unsigned)p->nall;
-	nold = p->nall;
-	memcpy(old, p->all, sizeof(old));
+	nold = p->nidle;
+	memcpy(old, p->idle, nold * sizeof(old[0]));
 	p->nall = p->nidle = 0;
 	locked = p->locked;
 	pthread_mutex_unlock(&p->mu);
@@ -585,16 +616,38 @@ pool_maint_start(struct pool *p)
 	p->maint_started = 1;
 }
 
-static void
+/* 1 when the pool's own thread is gone (or never ran), 0 when it hangs in the module. */
+static int
 pool_maint_stop(struct pool *p)
 {
+	struct timespec until;
+
 	if (!p->maint_started)
-		return;
+		return 1;
 	pthread_mutex_lock(&p->mu);
 	p->closing = 1;
 	pthread_cond_signal(&p->maint_cv);
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->maint, NULL);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POOL_STOP_SEC;
+	if (pthread_timedjoin_np(p->maint, NULL, &until) != 0) {
+		tba_warn("the token reconnect is stuck in the PKCS#11 module; exiting without it");
+		return 0;
+	}
 	p->maint_started = 0;
+	return 1;
+}
+
+/* 1 when s is one of the pool's sessions (call with mu held). */
+static int
+pool_owns(const struct pool *p, const struct tba_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < p->nall; i++) {
+		if (p->all[i] == s)
+			return 1;
+	}
+	return 0;
 }

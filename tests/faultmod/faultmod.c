@@ -15,7 +15,9 @@
  *
  * FUNCTION is a wrapped call (C_Sign, C_SignInit, C_Login, ...) or "*" for
  * any; CODE a CKR_ name from the table below or a number (0x32); COUNT how
- * many matching calls fail (-1: all of them). Each injection decrements
+ * many matching calls fail (-1: all of them); CODE "hang=N" blocks the
+ * call N seconds (other threads' calls go on), then fails it with
+ * CKR_DEVICE_REMOVED, like a device that dies mid-call. Each injection decrements
  * COUNT in the file. "sticky" models a device that is gone: once the rule
  * fires, every wrapped call except C_Initialize/C_Finalize fails with CODE
  * until the application finalizes and initializes the module again - so a
@@ -43,6 +45,7 @@ struct fault_rule {
 	CK_RV rv;
 	long count;
 	int sticky;
+	unsigned hang;   /* seconds to block before failing (CODE "hang=N") */
 };
 
 static const struct {
@@ -130,7 +133,12 @@ fault_rules_read(const char *path, struct fault_rule *rules)
 		nt = fault_split(line, tok, 4);
 		if (nt < 3 || tok[0][0] == '#' || strlen(tok[0]) >= sizeof(rules[nr].func))
 			continue;
-		if (fault_code_parse(tok[1], &rules[nr].rv) != 0)
+		rules[nr].hang = 0;
+		if (strncmp(tok[1], "hang=", 5) == 0) {
+			/* A call that hangs, then fails as if the device went away. */
+			rules[nr].hang = (unsigned)strtoul(tok[1] + 5, NULL, 10);
+			rules[nr].rv = CKR_DEVICE_REMOVED;
+		} else if (fault_code_parse(tok[1], &rules[nr].rv) != 0)
 			continue;
 		snprintf(rules[nr].func, sizeof(rules[nr].func), "%s", tok[0]);
 		rules[nr].count = strtol(tok[2], NULL, 10);
@@ -152,8 +160,11 @@ fault_rules_write(const char *path, const struct fault_rule *rules, size_t nr)
 	if ((f = fopen(tmp, "w")) == NULL)
 		return;
 	for (i = 0; i < nr; i++)
-		fprintf(f, "%s 0x%lx %ld%s\n", rules[i].func, (unsigned long)rules[i].rv,
-		    rules[i].count, rules[i].sticky ? " sticky" : "");
+		if (rules[i].hang > 0)
+			fprintf(f, "%s hang=%u %ld\n", rules[i].func, rules[i].hang, rules[i].count);
+		else
+			fprintf(f, "%s 0x%lx %ld%s\n", rules[i].func, (unsigned long)rules[i].rv,
+			    rules[i].count, rules[i].sticky ? " sticky" : "");
 	if (fclose(f) == 0)
 		rename(tmp, path);
 }
@@ -168,7 +179,7 @@ fault_log(const char *func, CK_RV rv, int injected)
 	if (path == NULL)
 		return;
 	n = snprintf(line, sizeof(line), "%s 0x%lx%s\n", func, (unsigned long)rv,
-	    injected ? " injected" : "");
+	    injected == 2 ? " hanging" : injected ? " injected" : "");
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return;
 	/* O_APPEND and one write() per line: lines from threads never interleave. */
@@ -184,6 +195,7 @@ fault_check(const char *func, CK_RV *rv)
 	struct fault_rule rules[FAULT_RULES_MAX];
 	const char *path = getenv("TBA_FAULT_FILE");
 	size_t nr, i;
+	unsigned hang = 0;
 	int hit = 0;
 
 	pthread_mutex_lock(&fault_lock);
@@ -202,6 +214,7 @@ fault_check(const char *func, CK_RV *rv)
 			continue;
 		*rv = rules[i].rv;
 		hit = 1;
+		hang = rules[i].hang;
 		if (rules[i].sticky)
 			gone_rv = rules[i].rv;
 		if (rules[i].count > 0) {
@@ -212,6 +225,10 @@ fault_check(const char *func, CK_RV *rv)
 	}
 out:
 	pthread_mutex_unlock(&fault_lock);
+	if (hang > 0) {
+		fault_log(func, 0, 2);
+		sleep(hang);   /* outside the lock: other threads' calls go on */
+	}
 	return hit;
 }
 

@@ -14,6 +14,8 @@
 #   backoff and comes back by itself;
 # - the keepalive pings idle sessions, and a session lost while idle is
 #   healed before the next request, which then never sees an error;
+# - a call that hangs in the module does not hold up other requests, and a
+#   token loss meanwhile is recovered from without it (left behind after 5 s);
 # - CKR_PIN_INCORRECT on the re-login is not retried (one C_Login), the
 #   agent locks itself, and `tba unlock` brings it back;
 # - a wrong PIN at start: the agent exits with one clear line after exactly
@@ -102,6 +104,27 @@ sleep 2.5
 expect_eq "keepalive: the lost session was noticed" "$(injected C_GetSessionInfo "$m")" 1
 expect_eq "keepalive: recovered while idle (re-initialised once)" "$(calls C_Initialize "$m")" 1
 expect_eq "keepalive: the next request is signed without an error" "$(sign)" ok
+
+# A call that hangs in the module: other requests go on. When the token then
+# goes away, recovery leaves the hung call behind after 5 s and serves again;
+# when the hung call finally fails, it gets TokenError and its late failure
+# starts no second outage.
+rules "C_Sign hang=12 1"
+sign >"$T_DIR/hung.out" &
+HUNG=$!
+sleep 1
+expect_eq "hung call: other requests are still signed" "$(sign)" ok
+m=$(mark)
+rules "C_Sign CKR_DEVICE_REMOVED 1 sticky"
+expect_eq "hung call, then token gone: TokenError" "$(sign)" io.tba.Agent.TokenError
+expect_eq "hung call, then token gone: signing resumes without it" "$(wait_ok 15)" ok
+expect_grep "hung call: logged as left behind" 'still running after 5 s; left behind' "$T_DIR/agent.log"
+wait "$HUNG"
+expect_eq "hung call: its request gets TokenError when it ends" "$(cat "$T_DIR/hung.out")" io.tba.Agent.TokenError
+n=$(calls C_Initialize "$m")
+sleep 1.5
+expect_eq "hung call: its late failure starts no new outage" "$(calls C_Initialize "$m")" "$n"
+expect_eq "hung call: signing still works" "$(sign)" ok
 
 # The PIN refused after the token came back: never tried twice.
 m=$(mark)
