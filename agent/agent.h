@@ -2,8 +2,7 @@
  * agent.h - the parts of tba-agent and how they meet.
  *
  *   main.c      options, PIN, fork/daemonize, signals
- *   server.c    the listening socket, peer checks, signals, timeouts
- *   conn.c      the connections: an epoll set served by a few worker threads
+ *   server.c    the listening socket, peer checks, one thread per connection
  *   dispatch.c  one handler per protocol method (proto.h does the parsing)
  *   pool.c      the token: login, lock/unlock, the pool of signing sessions
  *   profiles.c  the in-memory profile table, reloaded on SIGHUP and misses
@@ -25,7 +24,6 @@
 #define AGENT_IDLE_SEC 60          /* a connection with no request for this long is closed */
 #define AGENT_PARTIAL_SEC 30       /* a message must arrive completely within this */
 #define AGENT_ALLOW_MAX 16         /* --allow-uid entries */
-#define AGENT_WORKERS_MAX 32       /* threads serving connections */
 
 /* pool.c: the token and its signing sessions. */
 struct pool;
@@ -106,30 +104,7 @@ void dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, s
 struct server_opts {
 	const uid_t *allow;     /* extra uids besides our own and root */
 	size_t nallow;
-	unsigned sessions;      /* the pool's signing sessions: sizes the worker threads */
 };
-
-/* conn.c: the connections being served. */
-struct conn_set;
-
-/* Starts nworkers threads serving an (empty) epoll set. */
-tba_err conn_start(struct agent_ctx *ctx, unsigned nworkers, struct conn_set **out);
-/*
- * Takes over fd (non-blocking, peer already checked) and serves it.
- * -1: AGENT_CONN_MAX connections are open; fd is left to the caller.
- */
-int conn_add(struct conn_set *s, int fd, const struct peer *peer);
-/*
- * Call once a second: shuts down connections past their idle or
- * partial-message deadline, and starts one more worker when every worker
- * has been held by one request (a hung token call) for a second or more.
- */
-void conn_reap(struct conn_set *s);
-/*
- * Stops the workers (each finishes its request, within 5 s), closes every
- * connection, frees s. A worker still held after that is left behind.
- */
-void conn_stop(struct conn_set *s);
 
 /*
  * Binds path (stale socket replaced, live agent refused) under umask 0177,

@@ -328,7 +328,6 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 	    pool_label(ctx.pool));
 	so.allow = o->allow;
 	so.nallow = o->nallow;
-	so.sessions = o->sessions;
 	r = server_run(&ctx, &so, lfd, sigfd);
 	rc = r == TBA_OK ? 0 : 1;
 out:
