@@ -23,6 +23,7 @@
 #define POOL_BACKOFF_MAX_MS 4000    /* retries never further apart than this */
 #define POOL_RECOVER_WAIT_SEC 2     /* a request waits this long for a running attempt */
 #define POOL_HUNG_SEC 5             /* a token call still running after this is abandoned */
+#define POOL_BUSY_SEC 5             /* no session back for this long: the token hangs */
 #define POOL_STOP_SEC 5             /* pool_close waits this long for the maintenance thread */
 
 struct pool {
@@ -42,6 +43,7 @@ struct pool {
 	int broken;                  /* the token went away: refuse until recovered */
 	int recovering;              /* a recovery attempt is due or running */
 	struct timespec since;       /* when the token went away (CLOCK_MONOTONIC) */
+	unsigned long returns;       /* sessions given back so far (progress, for pool_sign) */
 	unsigned nwant;              /* sessions to reopen after a recovery */
 	pthread_cond_t maint_cv;     /* wakes the maintenance thread */
 	pthread_t maint;
@@ -191,8 +193,9 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
     unsigned char *mac, size_t *maclen)
 {
 	struct tba_session *s;
-	struct timespec until;
-	int owned;
+	struct timespec until, busy;
+	unsigned long seen;
+	int owned, stuck = 0;
 	tba_err r;
 
 	pthread_mutex_lock(&p->mu);
@@ -202,20 +205,45 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 	 * pauses between attempts answer at once.
 	 */
 	clock_gettime(CLOCK_REALTIME, &until);
+	busy = until;
 	until.tv_sec += POOL_RECOVER_WAIT_SEC;
+	busy.tv_sec += POOL_BUSY_SEC;
+	seen = p->returns;
 	while (!p->locked && !p->closing) {
 		if (p->broken) {
 			if (!p->recovering ||
 			    pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
 				break;
-		} else if (p->nidle == 0)
-			pthread_cond_wait(&p->cv, &p->mu);
-		else
+		} else if (p->nidle == 0) {
+			/*
+			 * Every session busy and none given back for POOL_BUSY_SEC:
+			 * the token stopped answering (calls hang) - the keepalive
+			 * cannot see that, it only pings idle sessions.
+			 */
+			if (pthread_cond_timedwait(&p->cv, &p->mu, &busy) != ETIMEDOUT)
+				continue;
+			if (p->returns != seen) {
+				seen = p->returns;
+				clock_gettime(CLOCK_REALTIME, &busy);
+				busy.tv_sec += POOL_BUSY_SEC;
+				continue;
+			}
+			stuck = p->nidle == 0 && !p->broken;
+			if (stuck)
+				break;
+		} else
 			break;
 	}
 	if (p->locked || p->closing) {
 		pthread_mutex_unlock(&p->mu);
 		return tba_seterr(TBA_ERR_LOCKED, "the agent is locked: run 'tba unlock'");
+	}
+	if (stuck) {
+		pthread_mutex_unlock(&p->mu);
+		pool_broken(p, tba_seterr(TBA_ERR_TOKEN_GONE, "no signing session came back in "
+		    "%d s: the token does not answer", POOL_BUSY_SEC));
+		return tba_seterr(TBA_ERR_TOKEN_GONE, "token '%s' does not answer; the agent is "
+		    "reconnecting (try again shortly)", tba_token_label(p->tok));
 	}
 	if (p->broken) {
 		pthread_mutex_unlock(&p->mu);
@@ -231,6 +259,7 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 	owned = pool_owns(p, s);
 	if (owned)
 		p->idle[p->nidle++] = s;
+	p->returns++;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	/* Abandoned by a recovery while this call hung: not ours to pool any more. */
@@ -498,6 +527,8 @@ pool_ping(struct pool *p)
 	pthread_mutex_lock(&p->mu);
 	memcpy(p->idle + p->nidle, s, n * sizeof(s[0]));
 	p->nidle += n;
+	if (n > 0)
+		p->returns++;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	if (bad == TBA_ERR_TOKEN_GONE || bad == TBA_ERR_LOCKED)

@@ -16,6 +16,8 @@
 #   healed before the next request, which then never sees an error;
 # - a call that hangs in the module does not hold up other requests, and a
 #   token loss meanwhile is recovered from without it (left behind after 5 s);
+#   when every session hangs, a waiting request gets TokenError after 5 s and
+#   the agent reconnects without the hung calls;
 # - CKR_PIN_INCORRECT on the re-login is not retried (one C_Login), the
 #   agent locks itself, and `tba unlock` brings it back;
 # - a wrong PIN at start: the agent exits with one clear line after exactly
@@ -125,6 +127,29 @@ n=$(calls C_Initialize "$m")
 sleep 1.5
 expect_eq "hung call: its late failure starts no new outage" "$(calls C_Initialize "$m")" "$n"
 expect_eq "hung call: signing still works" "$(sign)" ok
+
+# Every session stuck in a hanging call: nothing comes back to the pool and
+# the keepalive has nothing idle to ping. A request waiting for a session
+# gets TokenError after 5 s, the agent reconnects without the hung calls,
+# and signing resumes while they still hang.
+m=$(mark)
+rules "C_Sign hang=16 4"
+STUCK=()
+for i in 1 2 3 4; do
+	sign >"$T_DIR/stuck$i.out" &
+	STUCK+=($!)
+done
+sleep 1
+rules
+t0=$SECONDS
+expect_eq "all sessions hung: a waiting request gets TokenError" "$(sign)" io.tba.Agent.TokenError
+check "all sessions hung: within 7 s ($((SECONDS - t0)) s)" [ $((SECONDS - t0)) -le 7 ]
+expect_eq "all sessions hung: signing resumes without them" "$(wait_ok 15)" ok
+expect_grep "all sessions hung: logged" 'the token does not answer' "$T_DIR/agent.log"
+wait "${STUCK[@]}"
+expect_eq "all sessions hung: the hung requests end with TokenError" \
+	"$(cat "$T_DIR"/stuck[1-4].out | sort | uniq -c | tr -s ' ')" " 4 io.tba.Agent.TokenError"
+expect_eq "all sessions hung: signing still works after they end" "$(sign)" ok
 
 # The PIN refused after the token came back: never tried twice.
 m=$(mark)

@@ -187,11 +187,16 @@ def loaded_cycle(args, creds, server, n, figures):
     bad = sorted({e[2] for e in during
                   if e[2] not in ("ok", "io.tba.Agent.TokenError") and e not in hung})
     terr = sum(1 for e in during if e[2] == "io.tba.Agent.TokenError")
-    check(f"cycle {n}: during the outage only TokenError ({terr} of {len(during)}, "
-          f"{len(hung)} left hanging in the module at the loss)",
-          not bad and terr > 0 and early, f"also {bad}; hung {[round(e[0] - t_kill, 2) for e in hung]}")
+    # A request queued behind hung calls can also be served right after the
+    # token is back: a right signature is fine, anything else is not.
+    check(f"cycle {n}: during the outage only TokenError or (later) a right signature "
+          f"({terr} TokenError of {len(during)}, {len(hung)} left hanging in the module "
+          f"at the loss)", not bad and early and len(during) > 0,
+          f"also {bad}; hung {[round(e[0] - t_kill, 2) for e in hung]}")
+    # Fast, or bounded by the agent's 5 s "token does not answer" limit when
+    # the module's calls hang.
     slow = max((e[1] - e[0] for e in during if e not in hung), default=0)
-    check(f"cycle {n}: outage replies come fast (slowest {slow:.2f} s)", slow < 5)
+    check(f"cycle {n}: outage replies come within 8 s (slowest {slow:.2f} s)", slow < 8)
     check(f"cycle {n}: signatures resume after the token is back", first_ok is not None,
           f"none within {args.recover_max} s")
     if first_ok is not None:
