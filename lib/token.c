@@ -365,7 +365,7 @@ tba_token_mgmt(struct tba_token *t, CK_SESSION_HANDLE *out)
 tba_err
 tba_token_login(struct tba_token *t, const char *pin, size_t pinlen)
 {
-	CK_SESSION_HANDLE h;
+	CK_SESSION_HANDLE h = CK_INVALID_HANDLE;
 	CK_RV rv;
 	tba_err r;
 
@@ -390,7 +390,7 @@ out:
 tba_err
 tba_token_logout(struct tba_token *t)
 {
-	CK_SESSION_HANDLE h;
+	CK_SESSION_HANDLE h = CK_INVALID_HANDLE;
 	CK_RV rv;
 	tba_err r;
 
