@@ -18,7 +18,7 @@
  * The agent is unlocked again after any input that locked it, so inputs
  * stay independent.
  *
- * needs: agent/dispatch.c agent/pool.c agent/profiles.c agent/audit.c lib/token.c lib/proto.c
+ * needs: agent/dispatch.c agent/pool.c agent/recover.c agent/profiles.c agent/audit.c lib/token.c lib/proto.c
  */
 #include "fuzz.h"
 
