@@ -51,6 +51,14 @@ export P11_KIT_SERVER_ADDRESS=unix:path=$P11_SOCK
 export TBA_KEEPALIVE_SEC=1
 TBA_TOKEN="pkcs11:token=tba-loss?module-path=$P11_CLIENT&pin-source=file:$TOKEN_PIN_FILE"
 export TBA_TOKEN
+# p11-kit-client 0.24 loses its 160-byte socket record (and its fd) when a
+# C_Initialize connects but the handshake fails (rpc_C_Initialize leaves
+# the socket behind; the next connect overwrites it): a reconnect that meets
+# the server as it dies or starts. Seen in 2 of 6 ASan suites. It is the
+# module's allocation, never the agent's, so LeakSanitizer (ASan build) is
+# told to ignore leaks allocated inside that module, and only those.
+printf 'leak:p11-kit-client.so\n' >"$T_DIR/lsan.supp"
+export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T_DIR/lsan.supp
 start_agent || { fail "agent starts through p11-kit-client"; finish; }
 
 printf '%s\n%s\n' "$CS" "$TS" |

@@ -234,7 +234,9 @@ def main():
     ap.add_argument("--after", type=float, default=2)
     ap.add_argument("--recover-max", type=float, default=20)
     ap.add_argument("--sessions", type=int, default=4)
-    ap.add_argument("--idle-wait", type=float, default=6)
+    # Retries are at most 4 s apart (plus the attempt itself): 9 s leaves
+    # room for two under a loaded CI machine.
+    ap.add_argument("--idle-wait", type=float, default=9)
     ap.add_argument("--p11-socket", required=True)
     args = ap.parse_args()
     cs, ts = tbaclient.read_secrets()
