@@ -191,8 +191,17 @@ def loaded_cycle(args, creds, server, n, figures):
     # token is back: a right signature is fine, anything else is not.
     check(f"cycle {n}: during the outage only TokenError or (later) a right signature "
           f"({terr} TokenError of {len(during)}, {len(hung)} left hanging in the module "
-          f"at the loss)", not bad and early and len(during) > 0,
+          f"at the loss)", not bad and early,
           f"also {bad}; hung {[round(e[0] - t_kill, 2) for e in hung]}")
+    # Clients are told: at least one TokenError answered between the loss
+    # and the first signature after it. Counted by answer time, so it holds
+    # even when every client was held from before the kill by calls hung in
+    # the module (then the agent's 5 s limit answers them TokenError).
+    t_back = first_ok if first_ok is not None else t_stop
+    told = sum(1 for e in everything
+               if e[2] == "io.tba.Agent.TokenError" and t_kill <= e[1] < t_back)
+    check(f"cycle {n}: TokenError while the token is away ({told} answered between the "
+          f"loss and the first signature after it)", told > 0)
     # Fast, or bounded by the agent's 5 s "token does not answer" limit when
     # the module's calls hang.
     slow = max((e[1] - e[0] for e in during if e not in hung), default=0)
