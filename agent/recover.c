@@ -98,6 +98,12 @@ recover_attempt(struct pool *p)
 	for (i = 0; i < nold; i++)
 		tba_session_close(old[i]);
 
+	/*
+	 * p11-kit-client 0.24 keeps the socket of a C_Initialize whose
+	 * handshake failed (a server dying or starting) and loses it on the
+	 * next one: an fd and 160 bytes per such attempt, which the backoff
+	 * bounds. Nothing the agent can free; test_token_loss tells ASan so.
+	 */
 	if ((r = tba_token_reinit(p->tok)) != TBA_OK)
 		goto out;
 	if (!locked && p->pin != NULL) {
