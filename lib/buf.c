@@ -95,6 +95,15 @@ tba_buf_str(const struct tba_buf *b)
 }
 
 void
+tba_buf_truncate(struct tba_buf *b, size_t len)
+{
+	if (b->data != NULL && len < b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
+void
 tba_buf_reset(struct tba_buf *b)
 {
 	b->len = 0;

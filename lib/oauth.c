@@ -248,10 +248,8 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 	}
 	ret = TBA_OK;
 out:
-	if (ret != TBA_OK && out->data != NULL && out->len >= start) {
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	if (ret != TBA_OK)
+		tba_buf_truncate(out, start);
 	if (e != small)
 		free(e);
 	if (off != smalloff)
@@ -318,10 +316,8 @@ tba_oauth_header(const struct tba_oauth_req *r, const char *sig_b64, struct tba_
 		goto out;
 	ret = TBA_OK;
 out:
-	if (ret != TBA_OK && out->data != NULL && out->len >= start) {
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	if (ret != TBA_OK)
+		tba_buf_truncate(out, start);
 	return ret;
 }
 
@@ -337,10 +333,8 @@ tba_passport_base_string(const char *account, const char *consumer_key,
 	tba_err r;
 
 	r = tba_buf_putf(out, "%s&%s&%s&%s&%s", account, consumer_key, token, nonce, timestamp);
-	if (r != TBA_OK && out->data != NULL && out->len >= start) {
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	if (r != TBA_OK)
+		tba_buf_truncate(out, start);
 	return r;
 }
 
@@ -411,10 +405,8 @@ tba_passport_xml_v(const char *account, const char *consumer_key, const char *to
 		goto out;
 	r = TBA_OK;
 out:
-	if (r != TBA_OK && out->data != NULL && out->len >= start) {
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	if (r != TBA_OK)
+		tba_buf_truncate(out, start);
 	return r;
 }
 

@@ -483,7 +483,7 @@ proto_wrap(const char *prefix, const cJSON *params, struct tba_buf *out)
 	if (r == TBA_OK && out->len - start > TBA_PROTO_MAX)
 		r = tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
 	if (r != TBA_OK)
-		out->len = start;
+		tba_buf_truncate(out, start);
 	if (txt != NULL) {
 		tba_wipe(txt, strlen(txt));
 		cJSON_free(txt);
@@ -610,7 +610,7 @@ tba_proto_error(enum tba_proto_ename e, const char *message, struct tba_buf *out
 	    (r = tba_buf_puts(out, "}}")) == TBA_OK)
 		r = tba_buf_put(out, "", 1);
 	if (r != TBA_OK)
-		out->len = start;
+		tba_buf_truncate(out, start);
 	return r;
 }
 

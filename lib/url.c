@@ -36,16 +36,6 @@ url_lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* Undoes a partial append so a failed call leaves the buffer as it was. */
-static void
-url_buf_truncate(struct tba_buf *b, size_t len)
-{
-	if (b->data != NULL && len <= b->len) {
-		b->len = len;
-		b->data[len] = '\0';
-	}
-}
-
 tba_err
 tba_pct_encode(struct tba_buf *out, const char *s, size_t n)
 {
@@ -71,7 +61,7 @@ tba_pct_encode(struct tba_buf *out, const char *s, size_t n)
 		run = 1;
 	}
 	if (r != TBA_OK)
-		url_buf_truncate(out, start);
+		tba_buf_truncate(out, start);
 	return r;
 }
 
@@ -209,7 +199,7 @@ tba_params_encode(const struct tba_params *p, struct tba_buf *out)
 			break;
 	}
 	if (r != TBA_OK)
-		url_buf_truncate(out, start);
+		tba_buf_truncate(out, start);
 	return r;
 }
 
@@ -450,7 +440,7 @@ tba_url_base_uri(const struct tba_url *u, struct tba_buf *out)
 	r = tba_buf_puts(out, u->path);
 out:
 	if (r != TBA_OK)
-		url_buf_truncate(out, start);
+		tba_buf_truncate(out, start);
 	return r;
 }
 
@@ -465,6 +455,6 @@ tba_url_normalized(const struct tba_url *u, struct tba_buf *out)
 	if (u->query_params.n > 0 &&
 	    ((r = tba_buf_putc(out, '?')) != TBA_OK ||
 	    (r = tba_params_encode(&u->query_params, out)) != TBA_OK))
-		url_buf_truncate(out, start);
+		tba_buf_truncate(out, start);
 	return r;
 }

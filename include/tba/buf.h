@@ -27,6 +27,11 @@ tba_err tba_buf_putc(struct tba_buf *b, char c);
 tba_err tba_buf_putf(struct tba_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The contents as a C string; "" for an empty buffer. Valid until the next append. */
 const char *tba_buf_str(const struct tba_buf *b);
+/*
+ * Shortens the contents to len bytes (a no-op when len >= b->len), so a
+ * failed append sequence can leave the buffer as it found it.
+ */
+void tba_buf_truncate(struct tba_buf *b, size_t len);
 /* Empties the buffer, keeping its allocation. */
 void tba_buf_reset(struct tba_buf *b);
 /* Hands the allocation to the caller (free() it); the buffer becomes empty. Never NULL on success. */
