@@ -593,9 +593,8 @@ int
 cmd_curl(int argc, char **argv)
 {
 	struct curl_opts o;
-	struct tba_agentc *ac = NULL;
-	CURL *h = NULL;
-	int ret, inited = 0;
+	struct http_session hs = {0};
+	int ret;
 	tba_err r;
 
 	memset(&o, 0, sizeof(o));
@@ -604,27 +603,13 @@ cmd_curl(int argc, char **argv)
 	o.retry_delay = -1;
 	if ((ret = curl_parse(argc, argv, &o)) >= 0)
 		goto out;
-	if ((r = tba_agentc_connect(NULL, &ac)) != TBA_OK) {
+	if ((r = http_session_open(&hs)) != TBA_OK) {
 		ret = cli_fail(r, "curl");
 		goto out;
 	}
-	if ((r = http_init()) != TBA_OK) {
-		ret = cli_fail(r, "curl");
-		goto out;
-	}
-	inited = 1;
-	if ((h = curl_easy_init()) == NULL) {
-		fprintf(stderr, "tba curl: libcurl could not start\n");
-		ret = TBA_EXIT_FAIL;
-		goto out;
-	}
-	ret = curl_run(&o, ac, h);
+	ret = curl_run(&o, hs.ac, hs.h);
 out:
-	if (h != NULL)
-		curl_easy_cleanup(h);
-	if (inited)
-		http_cleanup();
-	tba_agentc_close(ac);
+	http_session_close(&hs);
 	curl_slist_free_all(o.headers);
 	curl_slist_free_all(o.conf.connect_to);
 	curl_slist_free_all(o.conf.resolve);

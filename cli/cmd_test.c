@@ -313,9 +313,8 @@ cmd_test(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct http_conf conf;
-	struct tba_agentc *ac = NULL;
-	CURL *h = NULL;
-	int c, ret = TBA_EXIT_FAIL, inited = 0;
+	struct http_session hs = {0};
+	int c, ret = TBA_EXIT_FAIL;
 	tba_err r = TBA_OK;
 
 	memset(&conf, 0, sizeof(conf));
@@ -357,26 +356,13 @@ cmd_test(int argc, char **argv)
 		ret = cli_usage("test", "expected one PROFILE");
 		goto out;
 	}
-	if ((r = tba_agentc_connect(NULL, &ac)) != TBA_OK) {
+	if ((r = http_session_open(&hs)) != TBA_OK) {
 		ret = cli_fail(r, "test");
 		goto out;
 	}
-	if ((r = http_init()) != TBA_OK) {
-		ret = cli_fail(r, "test");
-		goto out;
-	}
-	inited = 1;
-	if ((h = curl_easy_init()) == NULL) {
-		fprintf(stderr, "tba test: libcurl could not start\n");
-		goto out;
-	}
-	ret = test_run(argv[optind], &conf, ac, h);
+	ret = test_run(argv[optind], &conf, hs.ac, hs.h);
 out:
-	if (h != NULL)
-		curl_easy_cleanup(h);
-	if (inited)
-		http_cleanup();
-	tba_agentc_close(ac);
+	http_session_close(&hs);
 	curl_slist_free_all(conf.connect_to);
 	curl_slist_free_all(conf.resolve);
 	return ret;

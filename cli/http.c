@@ -21,17 +21,30 @@ struct http_xfer {
 };
 
 tba_err
-http_init(void)
+http_session_open(struct http_session *s)
 {
+	tba_err r;
+
+	memset(s, 0, sizeof(*s));
+	if ((r = tba_agentc_connect(NULL, &s->ac)) != TBA_OK)
+		return r;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return tba_seterr(TBA_ERR_NETWORK, "libcurl failed to initialise");
+	s->inited = 1;
+	if ((s->h = curl_easy_init()) == NULL)
+		return tba_seterr(TBA_ERR_NETWORK, "libcurl could not start");
 	return TBA_OK;
 }
 
 void
-http_cleanup(void)
+http_session_close(struct http_session *s)
 {
-	curl_global_cleanup();
+	if (s->h != NULL)
+		curl_easy_cleanup(s->h);
+	if (s->inited)
+		curl_global_cleanup();
+	tba_agentc_close(s->ac);
+	memset(s, 0, sizeof(*s));
 }
 
 tba_err

@@ -68,9 +68,20 @@ struct http_resp {
 	long ms;                     /* total time of the transfer */
 };
 
-/* curl_global_init once; TBA_ERR_NETWORK if libcurl cannot start. */
-tba_err http_init(void);
-void http_cleanup(void);
+/* What a signed exchange needs: the agent connection and one libcurl handle. */
+struct http_session {
+	struct tba_agentc *ac;
+	CURL *h;
+	int inited;                  /* curl_global_init done */
+};
+
+/*
+ * Connects to the agent, then starts libcurl (agent first: without an agent
+ * there is nothing to send): TBA_ERR_AGENT or TBA_ERR_NETWORK with a detail.
+ * Close s with http_session_close either way.
+ */
+tba_err http_session_open(struct http_session *s);
+void http_session_close(struct http_session *s);
 
 /* Appends a copy of s to *l (curl_slist_append). TBA_ERR_NOMEM on failure. */
 tba_err http_list_add(struct curl_slist **l, const char *s);
