@@ -4,7 +4,8 @@
  * Every case runs for a fixed wall-clock time per round and reports a rate
  * and, where it has one, a latency distribution. tba-bench.c runs the cases
  * in alternating rounds and prints medians and ratios; the cases live in
- * token_case.c (in-process PKCS#11), agent_case.c (the socket) and
+ * token_case.c (in-process PKCS#11), agent_case.c (the socket),
+ * bare_case.c (the token behind a server that does nothing else) and
  * spawn_case.c (fork+exec of tba, the floor program and Python).
  */
 #ifndef TBA_BENCH_H
@@ -44,6 +45,10 @@ struct bench {
 	size_t reqlen;
 	uint64_t agent_signs;    /* signatures the agent made for us so far */
 	long agent_pid;          /* 0: unknown (no RSS, no pinned case) */
+
+	/* the bare socket server (bare_case.c) */
+	long bare_pid;           /* 0: not running */
+	const char *bare_sock;
 
 	/* programs */
 	char *const *cli_argv;   /* tba header PROFILE GET URL */
@@ -85,6 +90,17 @@ int bench_agent_signs(struct bench *b, size_t nclients, uint64_t n);
 int bench_agent_connect_signs(struct bench *b, uint64_t n);
 /* VmRSS of pid in KiB, or -1. */
 long bench_rss_kib(long pid);
+
+/* bare_case.c */
+/*
+ * Forks a server that signs with the token and does nothing else, listening
+ * at path. Call before anything in this process loads a PKCS#11 module.
+ */
+int bench_bare_start(struct bench *b, const char *uri, const char *profile, const char *path);
+void bench_bare_stop(struct bench *b);
+/* The agent's client cases, against the bare server. */
+int bench_bare_run(struct bench *b, size_t nclients, double secs, struct bench_result *out);
+int bench_bare_run_pinned(struct bench *b, double secs, struct bench_result *out);
 
 /* spawn_case.c */
 /* Runs argv (stdout/stderr to /dev/null) and waits, one call after another, for secs seconds. */

@@ -17,6 +17,9 @@
  * Cases run in alternating rounds (every case once per round, the same
  * order each round), so drift on a shared machine hits all of them alike;
  * the table shows each case's median over the rounds.
+ *
+ * Beside the agent runs a bare socket server (bare_case.c): the same token
+ * behind a server that only signs, the most any agent could reach here.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -32,11 +35,14 @@
 #define DEFAULT_URL "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1/customer/42?expandSubResources=true"
 #define ROUNDS_MAX 50
 
-enum { C_TOK_N, C_TOK_1, C_AG_8, C_AG_1, C_AG_1PIN, C_AG_CONN, C_CLI, C_FLOOR, C_PY_IN, C_PY_ONCE, C__MAX };
+enum { C_TOK_N, C_TOK_1, C_BARE_8, C_BARE_1, C_BARE_1PIN, C_AG_8, C_AG_1, C_AG_1PIN, C_AG_CONN, C_CLI, C_FLOOR, C_PY_IN, C_PY_ONCE, C__MAX };
 
 static const char *case_names[C__MAX] = {
 	"token in-process, 1 thread per core (the limit)",
 	"token in-process, 1 thread",
+	"token behind a bare socket server, 8 persistent clients",
+	"token behind a bare socket server, 1 persistent client",
+	"token behind a bare socket server, 1 client, client and server on one CPU",
 	"agent, 8 persistent clients",
 	"agent, 1 persistent client",
 	"agent, 1 persistent client, client and agent on one CPU",
@@ -122,10 +128,14 @@ run_round(struct bench *b, int round, double secs, size_t ncpu)
 
 	ok &= bench_token_run(b, ncpu, secs, &res[C_TOK_N][round]);
 	ok &= bench_token_run(b, 1, secs, &res[C_TOK_1][round]);
+	ok &= bench_bare_run(b, 8, secs, &res[C_BARE_8][round]);
 	ok &= bench_agent_run(b, 8, secs, &res[C_AG_8][round]);
+	ok &= bench_bare_run(b, 1, secs, &res[C_BARE_1][round]);
 	ok &= bench_agent_run(b, 1, secs, &res[C_AG_1][round]);
-	if (b->agent_pid > 0)
+	if (b->agent_pid > 0) {
+		ok &= bench_bare_run_pinned(b, secs, &res[C_BARE_1PIN][round]);
 		ok &= bench_agent_run_pinned(b, b->agent_pid, secs, &res[C_AG_1PIN][round]);
+	}
 	ok &= bench_agent_connect_run(b, secs, &res[C_AG_CONN][round]);
 	ok &= bench_spawn_run(b->cli_argv, secs, &res[C_CLI][round]);
 	ok &= bench_spawn_run(b->floor_argv, secs, &res[C_FLOOR][round]);
@@ -142,6 +152,7 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 {
 	double tokn = median(C_TOK_N, rounds, 0), tok1 = median(C_TOK_1, rounds, 0);
 	double ag8 = median(C_AG_8, rounds, 0), ag1 = median(C_AG_1, rounds, 0);
+	double bare8 = median(C_BARE_8, rounds, 0), bare1 = median(C_BARE_1, rounds, 0);
 	double cli = median(C_CLI, rounds, 1), flo = median(C_FLOOR, rounds, 1);
 	int c, ncases = b->py_script != NULL ? C__MAX : C_PY_IN;
 
@@ -150,7 +161,7 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	printf("| case | signatures or calls /s | p50 ms | p99 ms |\n");
 	printf("|---|---:|---:|---:|\n");
 	for (c = 0; c < ncases; c++) {
-		if (c == C_AG_1PIN && b->agent_pid <= 0)
+		if ((c == C_AG_1PIN || c == C_BARE_1PIN) && b->agent_pid <= 0)
 			continue;
 		if (c == C_PY_IN)
 			printf("| %s | %.0f | | |\n", case_names[c], median(c, rounds, 0));
@@ -168,6 +179,15 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	if (b->agent_pid > 0)
 		printf("| agent 1 client on one CPU / token 1 thread | %.2f | (diagnostic) | |\n",
 		    median(C_AG_1PIN, rounds, 0) / tok1);
+	/* What a server that only signs reaches here: the most any agent could. */
+	printf("| bare server 8 clients / token %zu threads | %.2f | (ceiling for 0.70) | |\n", ncpu,
+	    bare8 / tokn);
+	printf("| bare server 1 client / token 1 thread | %.2f | (ceiling for 0.50) | |\n", bare1 / tok1);
+	printf("| agent 8 clients / bare server 8 clients | %.2f | (agent's own share) | |\n", ag8 / bare8);
+	printf("| agent 1 client / bare server 1 client | %.2f | (agent's own share) | |\n", ag1 / bare1);
+	if (b->agent_pid > 0)
+		printf("| agent / bare server, 1 client, one CPU | %.2f | (agent's own share) | |\n",
+		    median(C_AG_1PIN, rounds, 0) / median(C_BARE_1PIN, rounds, 0));
 	printf("| `tba header` / floor, median ms per call | %.2f | <= 1.50 | %s |\n", cli / flo,
 	    verdict(cli / flo <= 1.50));
 	printf("| `tba header` - floor, median ms per call | %.2f ms | | |\n", cli - flo);
@@ -207,7 +227,7 @@ main(int argc, char **argv)
 	};
 	struct bench b;
 	const char *tba = NULL, *floor_prog = NULL, *profile = "bench", *uri = NULL;
-	char *cli_argv[6], *floor_argv[2], *py_argv[5], out[4096], *end;
+	char *cli_argv[6], *floor_argv[2], *py_argv[5], out[4096], *end, bare_sock[128];
 	long agent_pid = 0, rss0 = -1, rss1 = -1;
 	unsigned long long rss_signs = 100000, signs0, only = 0;
 	long nclients = 1;
@@ -292,6 +312,12 @@ main(int argc, char **argv)
 	b.floor_argv = floor_argv;
 	b.py_once_argv = py_argv;
 
+	/* Before this process loads the module: the server initialises its own. */
+	if (snprintf(bare_sock, sizeof(bare_sock), "%s.bare", b.sock) >= (int)sizeof(bare_sock) ||
+	    !bench_bare_start(&b, uri, profile, bare_sock)) {
+		fprintf(stderr, "tba-bench: the bare socket server did not start\n");
+		goto out;
+	}
 	if ((r = bench_token_setup(&b, uri, profile, ncpu)) != TBA_OK) {
 		fprintf(stderr, "tba-bench: token: %s\n", tba_errmsg(r));
 		goto out;
@@ -340,5 +366,6 @@ main(int argc, char **argv)
 out:
 	bench_agent_teardown(&b);
 	bench_token_teardown(&b);
+	bench_bare_stop(&b);
 	return rc;
 }
