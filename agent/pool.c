@@ -229,7 +229,15 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 	if (owned)
 		p->idle[p->nidle++] = s;
 	p->returns++;
-	pthread_cond_broadcast(&p->cv);
+	/*
+	 * In steady state only borrowers wait on cv, and one session serves one
+	 * of them (a broadcast would wake them all to find one session). A lock,
+	 * close or recovery waits for every session: then wake everyone.
+	 */
+	if (p->locked || p->closing || p->broken || p->recovering)
+		pthread_cond_broadcast(&p->cv);
+	else
+		pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	/* Abandoned by a recovery while this call hung: not ours to pool any more. */
 	if (!owned)

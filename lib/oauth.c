@@ -1,4 +1,6 @@
 /* oauth.c - OAuth 1.0a base strings and headers, the SOAP tokenPassport, nonces. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,17 +102,63 @@ tba_oauth_nonce_ok(const char *s)
 	return i >= TBA_NONCE_MIN;
 }
 
+/*
+ * Random bytes for nonces come from a per-thread pool filled 1 KiB at a
+ * time: one RAND_bytes call costs as much as an agent's whole base string,
+ * and a pool serves about 40 nonces. A child of fork() must not reuse its
+ * parent's pool (both would send the same nonces): the pool remembers the
+ * fork generation it was filled in.
+ */
+#define NONCE_POOL 1024
+
+static atomic_uint nonce_forks;
+static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
+static __thread unsigned char nonce_pool[NONCE_POOL];
+static __thread size_t nonce_used = NONCE_POOL;
+static __thread unsigned nonce_gen;
+
+static void
+nonce_child(void)
+{
+	atomic_fetch_add(&nonce_forks, 1);
+}
+
+static void
+nonce_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, nonce_child);
+}
+
+/* The next random byte, wiped from the pool; -1 when the generator fails. */
+static int
+nonce_byte(void)
+{
+	unsigned gen = atomic_load(&nonce_forks);
+	int c;
+
+	if (nonce_used == NONCE_POOL || nonce_gen != gen) {
+		if (RAND_bytes(nonce_pool, NONCE_POOL) != 1)
+			return -1;
+		nonce_used = 0;
+		nonce_gen = gen;
+	}
+	c = nonce_pool[nonce_used];
+	nonce_pool[nonce_used++] = 0;
+	return c;
+}
+
 tba_err
 tba_oauth_nonce_new(char *out, size_t n)
 {
 	static const char alphabet[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char rnd[64];
-	size_t i = 0, j;
+	size_t i = 0;
+	int c;
 
 	out[0] = '\0';
+	(void)pthread_once(&nonce_once, nonce_init);
 	while (i < n) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		if ((c = nonce_byte()) < 0) {
 			out[0] = '\0';
 			return tba_seterr(TBA_ERR_CRYPTO, "the random number generator failed");
 		}
@@ -118,13 +166,10 @@ tba_oauth_nonce_new(char *out, size_t n)
 		 * 248 = 4 * 62: bytes at or above it are dropped so that every
 		 * character is equally likely (no modulo bias).
 		 */
-		for (j = 0; j < sizeof(rnd) && i < n; j++) {
-			if (rnd[j] < 248)
-				out[i++] = alphabet[rnd[j] % 62];
-		}
+		if (c < 248)
+			out[i++] = alphabet[c % 62];
 	}
 	out[n] = '\0';
-	tba_wipe(rnd, sizeof(rnd));
 	return TBA_OK;
 }
 

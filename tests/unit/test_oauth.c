@@ -2,8 +2,12 @@
  * test_oauth.c - base strings, headers and the tokenPassport against Oracle's
  * published examples (SPEC.md §7), plus methods, nonces and base64.
  */
+#include <sys/wait.h>
+
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "tba/hmac.h"
@@ -232,6 +236,51 @@ test_checks(void)
 	tba_buf_free(&b);
 }
 
+/*
+ * Nonces come from a per-thread pool of random bytes: a forked child and
+ * its parent must not draw the same bytes, and neither may two threads.
+ */
+static void *
+nonce_thread(void *arg)
+{
+	tba_oauth_nonce_new(arg, TBA_NONCE_GEN);
+	return NULL;
+}
+
+static void
+test_nonce_fork(void)
+{
+	char mine[TBA_NONCE_GEN + 1], child[TBA_NONCE_GEN + 1] = "", other[TBA_NONCE_GEN + 1];
+	pthread_t t;
+	pid_t pid;
+	int p[2], st = 0;
+	ssize_t k;
+
+	/* The pool is filled here, before the fork: the child inherits a copy. */
+	tba_oauth_nonce_new(mine, TBA_NONCE_GEN);
+	if (pipe(p) != 0 || (pid = fork()) < 0) {
+		ok(0, "pipe/fork");
+		return;
+	}
+	if (pid == 0) {
+		char n[TBA_NONCE_GEN + 1];
+
+		tba_oauth_nonce_new(n, TBA_NONCE_GEN);
+		_exit(write(p[1], n, sizeof(n)) == (ssize_t)sizeof(n) ? 0 : 1);
+	}
+	close(p[1]);
+	k = read(p[0], child, sizeof(child));
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	tba_oauth_nonce_new(mine, TBA_NONCE_GEN);
+	ok(k == (ssize_t)sizeof(child) && tba_oauth_nonce_ok(child) && strcmp(mine, child) != 0,
+	    "a forked child's nonce differs from the parent's next (%s, %s)", child, mine);
+	pthread_create(&t, NULL, nonce_thread, other);
+	pthread_join(t, NULL);
+	tba_oauth_nonce_new(mine, TBA_NONCE_GEN);
+	ok(tba_oauth_nonce_ok(other) && strcmp(mine, other) != 0, "another thread's nonce differs");
+}
+
 int
 main(void)
 {
@@ -240,5 +289,6 @@ main(void)
 	test_oracle_passport();
 	test_params_and_form();
 	test_checks();
+	test_nonce_fork();
 	return tap_done();
 }
