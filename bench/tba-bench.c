@@ -4,11 +4,11 @@
  * usage: tba-bench --tba PATH --floor PATH --agent-pid PID [--profile NAME]
  *                  [--url URL] [--rounds N] [--seconds S] [--rss-signs N]
  *                  [--python PATH] [--oauthlib SCRIPT] [--token URI]
- *        tba-bench --signs-only N [--clients C] [--connect] [--profile NAME] [--url URL]
+ *        tba-bench --signs-only N [--clients C] [--connect] [--bare] [--profile NAME] [--url URL]
  *
  * --signs-only sends N Sign requests to the agent and nothing else: the
  * driver for profiling the agent (valgrind --tool=callgrind tba-agent ...)
- * with a fixed amount of work.
+ * with a fixed amount of work; with --bare, to the bare socket server instead.
  *
  * The token comes from --token or TBA_TOKEN (this program logs in itself, as
  * the agent does, to time the token in process); the agent from
@@ -117,7 +117,7 @@ usage(FILE *f)
 	fprintf(f, "usage: tba-bench --tba PATH --floor PATH --agent-pid PID [--profile NAME] [--url URL]\n"
 	           "                 [--rounds N] [--seconds S] [--rss-signs N] [--python PATH]\n"
 	           "                 [--oauthlib SCRIPT] [--token URI]\n"
-	           "       tba-bench --signs-only N [--clients C] [--connect] [--profile NAME] [--url URL]\n"
+	           "       tba-bench --signs-only N [--clients C] [--connect] [--bare] [--profile NAME] [--url URL]\n"
 	           "The token is --token or TBA_TOKEN; the agent is TBA_AGENT_SOCK. bench/run does all of it.\n");
 }
 
@@ -222,6 +222,7 @@ main(int argc, char **argv)
 		{"signs-only", required_argument, NULL, 'n'},
 		{"clients", required_argument, NULL, 'c'},
 		{"connect", no_argument, NULL, 'C'},
+		{"bare", no_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -231,7 +232,7 @@ main(int argc, char **argv)
 	long agent_pid = 0, rss0 = -1, rss1 = -1;
 	unsigned long long rss_signs = 100000, signs0, only = 0;
 	long nclients = 1;
-	int connect_each = 0;
+	int connect_each = 0, bare = 0;
 	int rounds = 5, i, opt, rc = 1;
 	double secs = 1.0, t;
 	size_t ncpu;
@@ -257,6 +258,7 @@ main(int argc, char **argv)
 		case 'n': only = strtoull(optarg, &end, 10); if (*end != '\0') only = 0; break;
 		case 'c': nclients = strtol(optarg, &end, 10); if (*end != '\0') nclients = 0; break;
 		case 'C': connect_each = 1; break;
+		case 'B': bare = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 64;
 		}
@@ -267,6 +269,15 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 64;
 		}
+		if (bare) {
+			/* The requests go to a bare server instead (its pid on stderr, for profiling). */
+			if ((uri = uri != NULL ? uri : getenv("TBA_TOKEN")) == NULL ||
+			    snprintf(bare_sock, sizeof(bare_sock), "%s.bare", b.sock) >= (int)sizeof(bare_sock) ||
+			    !bench_bare_start(&b, uri, profile, bare_sock))
+				return 1;
+			fprintf(stderr, "tba-bench: bare server pid %ld\n", b.bare_pid);
+			b.sock = b.bare_sock;
+		}
 		t = bench_now();
 		if (bench_agent_setup(&b, profile) &&
 		    (connect_each ? bench_agent_connect_signs(&b, only) :
@@ -276,6 +287,7 @@ main(int argc, char **argv)
 			rc = 0;
 		}
 		bench_agent_teardown(&b);
+		bench_bare_stop(&b);
 		return rc;
 	}
 	if (optind != argc || tba == NULL || floor_prog == NULL || agent_pid < 0 ||
