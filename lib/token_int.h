@@ -6,6 +6,7 @@
 #define TBA_TOKEN_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
@@ -26,7 +27,8 @@ struct tba_token {
 	char label[TOKEN_LABEL_MAX + 1];
 	CK_SESSION_HANDLE mgmt;       /* read-write session for login and objects */
 	int have_mgmt;
-	unsigned gen;                 /* bumped by reinit: older sessions are dead */
+	/* Bumped by reinit (under mu): older sessions are dead. Atomic: every signature reads it. */
+	_Atomic unsigned gen;
 };
 
 struct session_key {

@@ -48,12 +48,7 @@ tba_session_close(struct tba_session *s)
 static tba_err
 session_alive(struct tba_session *s)
 {
-	unsigned gen;
-
-	pthread_mutex_lock(&s->t->mu);
-	gen = s->t->gen;
-	pthread_mutex_unlock(&s->t->mu);
-	if (gen != s->gen)
+	if (atomic_load(&s->t->gen) != s->gen)
 		return tba_seterr(TBA_ERR_TOKEN_GONE, "the session predates a token restart");
 	return TBA_OK;
 }

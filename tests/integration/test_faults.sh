@@ -76,7 +76,8 @@ wait_ok() {
 	echo "$got"
 }
 
-TBA_TOKEN=$GOOD_URI start_agent || { fail "agent starts through the fault module"; finish; }
+# Four sessions: the "all sessions hung" case below hangs exactly four calls.
+TBA_TOKEN=$GOOD_URI start_agent --sessions 4 || { fail "agent starts through the fault module"; finish; }
 expect_eq "signing works through the fault module" "$(sign)" ok
 
 for code in CKR_DEVICE_REMOVED CKR_SESSION_HANDLE_INVALID CKR_SESSION_CLOSED \
