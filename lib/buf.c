@@ -16,9 +16,15 @@ tba_buf_init(struct tba_buf *b, size_t max)
 	b->max = max;
 }
 
-/* Makes room for n more bytes plus the NUL. */
+/*
+ * The first allocation: a request's base string, header and reply are a few
+ * hundred bytes each, so starting at 512 saves three or four reallocs.
+ */
+#define BUF_FIRST 512
+
+/* Makes room for n more bytes plus the NUL; the slow path of the appends. */
 static tba_err
-buf_reserve(struct tba_buf *b, size_t n)
+buf_grow(struct tba_buf *b, size_t n)
 {
 	size_t need, ncap;
 	char *p;
@@ -28,7 +34,7 @@ buf_reserve(struct tba_buf *b, size_t n)
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return TBA_OK;
-	ncap = b->cap ? b->cap : 64;
+	ncap = b->cap ? b->cap : BUF_FIRST;
 	while (ncap < need)
 		ncap *= 2;
 	if (ncap > b->max + 1)
@@ -39,6 +45,15 @@ buf_reserve(struct tba_buf *b, size_t n)
 	b->data = p;
 	b->cap = ncap;
 	return TBA_OK;
+}
+
+/* Room for n more bytes plus the NUL: one comparison when there is (cap <= max + 1 always). */
+static inline tba_err
+buf_reserve(struct tba_buf *b, size_t n)
+{
+	if (__builtin_expect(n < b->cap - b->len, 1))
+		return TBA_OK;
+	return buf_grow(b, n);
 }
 
 tba_err
@@ -56,6 +71,20 @@ tba_buf_put(struct tba_buf *b, const void *p, size_t n)
 }
 
 tba_err
+tba_buf_extend(struct tba_buf *b, size_t n, char **at)
+{
+	tba_err r;
+
+	*at = NULL;
+	if ((r = buf_reserve(b, n)) != TBA_OK)
+		return r;
+	*at = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return TBA_OK;
+}
+
+tba_err
 tba_buf_puts(struct tba_buf *b, const char *s)
 {
 	return tba_buf_put(b, s, strlen(s));
@@ -64,7 +93,13 @@ tba_buf_puts(struct tba_buf *b, const char *s)
 tba_err
 tba_buf_putc(struct tba_buf *b, char c)
 {
-	return tba_buf_put(b, &c, 1);
+	tba_err r;
+
+	if ((r = buf_reserve(b, 1)) != TBA_OK)
+		return r;
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+	return TBA_OK;
 }
 
 tba_err
