@@ -71,20 +71,6 @@ tba_buf_put(struct tba_buf *b, const void *p, size_t n)
 }
 
 tba_err
-tba_buf_extend(struct tba_buf *b, size_t n, char **at)
-{
-	tba_err r;
-
-	*at = NULL;
-	if ((r = buf_reserve(b, n)) != TBA_OK)
-		return r;
-	*at = b->data + b->len;
-	b->len += n;
-	b->data[b->len] = '\0';
-	return TBA_OK;
-}
-
-tba_err
 tba_buf_puts(struct tba_buf *b, const char *s)
 {
 	return tba_buf_put(b, s, strlen(s));

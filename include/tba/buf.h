@@ -25,12 +25,6 @@ tba_err tba_buf_put(struct tba_buf *b, const void *p, size_t n);
 tba_err tba_buf_puts(struct tba_buf *b, const char *s);
 tba_err tba_buf_putc(struct tba_buf *b, char c);
 tba_err tba_buf_putf(struct tba_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/*
- * Appends n bytes for the caller to fill in place (encoders that know their
- * output length): *at points at them, the NUL already follows them. The
- * caller must write all n. On error *at is NULL and the buffer is unchanged.
- */
-tba_err tba_buf_extend(struct tba_buf *b, size_t n, char **at);
 /* The contents as a C string; "" for an empty buffer. Valid until the next append. */
 const char *tba_buf_str(const struct tba_buf *b);
 /*
