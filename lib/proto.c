@@ -429,6 +429,21 @@ static const unsigned char proto_esc[256] = {
 	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
 };
 
+/*
+ * 1 when some byte of the 8 in w needs an escape (< 0x20, '"' or '\\'). The
+ * classic word tests: (x - 0x01..) & ~x has a high bit set in some byte
+ * exactly when some byte of x is zero (below n for x - n*0x01..), so the
+ * answer for the word is exact even though single byte flags may not be.
+ */
+static int
+proto_word_esc(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs ? 1 : 0;
+}
+
 tba_err
 tba_proto_put_string(struct tba_buf *out, const char *s, size_t n)
 {
@@ -442,7 +457,15 @@ tba_proto_put_string(struct tba_buf *out, const char *s, size_t n)
 		return r;
 	/* Runs that need no escape go in one append: replies carry whole base strings. */
 	for (i = 0; i < n && r == TBA_OK; i += run) {
-		for (run = 0; i + run < n && !proto_esc[u[i + run]]; run++)
+		uint64_t w;
+
+		/* Eight bytes a step through long runs (base strings), then byte by byte. */
+		for (run = 0; i + run + 8 <= n; run += 8) {
+			memcpy(&w, u + i + run, sizeof(w));
+			if (proto_word_esc(w))
+				break;
+		}
+		for (; i + run < n && !proto_esc[u[i + run]]; run++)
 			;
 		if (run > 0) {
 			r = tba_buf_put(out, s + i, run);
@@ -526,12 +549,29 @@ tba_proto_writer_str(struct tba_proto_writer *w, const char *key, const char *va
 		w->r = tba_proto_put_string(w->out, val, strlen(val));
 }
 
+/* Decimal digits of v (no printf: a reply carries a timestamp). */
+static tba_err
+proto_put_int(struct tba_buf *out, int64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		d[--i] = '-';
+	return tba_buf_put(out, d + i, sizeof(d) - i);
+}
+
 void
 tba_proto_writer_int(struct tba_proto_writer *w, const char *key, int64_t val)
 {
 	proto_writer_key(w, key);
 	if (w->r == TBA_OK)
-		w->r = tba_buf_putf(w->out, "%" PRId64, val);
+		w->r = proto_put_int(w->out, val);
 }
 
 void
