@@ -211,6 +211,28 @@ oauth_enc_one(struct tba_buf *b, const char *name, const char *value, size_t *of
 	return TBA_OK;
 }
 
+/*
+ * Percent-encodes text that is percent-encoded already (unreserved bytes and
+ * %XX only, as oauth_enc_one leaves it): only '%' changes, to "%25", so the
+ * runs between them are found with strchr and copied whole. This is the
+ * base string's second encoding.
+ */
+static tba_err
+oauth_reencode(struct tba_buf *out, const char *s)
+{
+	const char *p;
+	tba_err r = TBA_OK;
+
+	while (r == TBA_OK && (p = strchr(s, '%')) != NULL) {
+		if ((r = tba_buf_put(out, s, (size_t)(p - s))) == TBA_OK)
+			r = tba_buf_put(out, "%25", 3);
+		s = p + 1;
+	}
+	if (r == TBA_OK)
+		r = tba_buf_puts(out, s);
+	return r;
+}
+
 static tba_err
 oauth_check_req(const struct tba_oauth_req *r)
 {
@@ -286,9 +308,9 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 		goto out;
 	for (i = 0; i < ne; i++) {
 		if ((i > 0 && (ret = tba_buf_put(out, "%26", 3)) != TBA_OK) ||
-		    (ret = tba_pct_encode(out, e[i].name, strlen(e[i].name))) != TBA_OK ||
+		    (ret = oauth_reencode(out, e[i].name)) != TBA_OK ||
 		    (ret = tba_buf_put(out, "%3D", 3)) != TBA_OK ||
-		    (ret = tba_pct_encode(out, e[i].value, strlen(e[i].value))) != TBA_OK)
+		    (ret = oauth_reencode(out, e[i].value)) != TBA_OK)
 			goto out;
 	}
 	ret = TBA_OK;
