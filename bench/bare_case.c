@@ -1,5 +1,5 @@
 /*
- * bare_case.c - the token behind a bare socket server: the ceiling for any agent.
+ * bare_case.c - the token behind a bare socket server: the reference for any agent.
  *
  * A child process logs in to the same token, listens on a Unix socket and,
  * for every NUL-terminated request, does C_SignInit + C_Sign over the

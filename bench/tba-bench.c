@@ -19,7 +19,7 @@
  * the table shows each case's median over the rounds.
  *
  * Beside the agent runs a bare socket server (bare_case.c): the same token
- * behind a server that only signs, the most any agent could reach here.
+ * behind a server that only signs: what any agent could hope to reach here.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -179,14 +179,14 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	if (b->agent_pid > 0)
 		printf("| agent 1 client on one CPU / token 1 thread | %.2f | (diagnostic) | |\n",
 		    median(C_AG_1PIN, rounds, 0) / tok1);
-	/* What a server that only signs reaches here: the most any agent could. */
-	printf("| bare server 8 clients / token %zu threads | %.2f | (ceiling for 0.70) | |\n", ncpu,
+	/* What a server that only signs reaches here: the reference for any agent. */
+	printf("| bare server 8 clients / token %zu threads | %.2f | (a server that only signs) | |\n", ncpu,
 	    bare8 / tokn);
-	printf("| bare server 1 client / token 1 thread | %.2f | (ceiling for 0.50) | |\n", bare1 / tok1);
-	printf("| agent 8 clients / bare server 8 clients | %.2f | (agent's own share) | |\n", ag8 / bare8);
-	printf("| agent 1 client / bare server 1 client | %.2f | (agent's own share) | |\n", ag1 / bare1);
+	printf("| bare server 1 client / token 1 thread | %.2f | (a server that only signs) | |\n", bare1 / tok1);
+	printf("| agent 8 clients / bare server 8 clients | %.2f | (the agent's own cost) | |\n", ag8 / bare8);
+	printf("| agent 1 client / bare server 1 client | %.2f | (the agent's own cost) | |\n", ag1 / bare1);
 	if (b->agent_pid > 0)
-		printf("| agent / bare server, 1 client, one CPU | %.2f | (agent's own share) | |\n",
+		printf("| agent / bare server, 1 client, one CPU | %.2f | (the agent's own cost) | |\n",
 		    median(C_AG_1PIN, rounds, 0) / median(C_BARE_1PIN, rounds, 0));
 	printf("| `tba header` / floor, median ms per call | %.2f | <= 1.50 | %s |\n", cli / flo,
 	    verdict(cli / flo <= 1.50));
