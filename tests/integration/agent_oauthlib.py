@@ -18,7 +18,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import random
 import re
 import subprocess
@@ -29,6 +28,7 @@ import urllib.parse
 from oauthlib import oauth1
 
 import agentwire
+import oauthref
 
 METHODS = {"HMAC-SHA256": oauth1.SIGNATURE_HMAC_SHA256, "HMAC-SHA1": oauth1.SIGNATURE_HMAC_SHA1,
            "HMAC-SHA512": oauth1.SIGNATURE_HMAC_SHA512}
@@ -57,40 +57,9 @@ ORACLE_PP = dict(ck="71cc02b731f05895561ef0862d71553a3ac99498a947c3b7beaf4a1e4a2
                  cs="7278da58caf07f5c336301a601203d10a58e948efa280f0618e25fcee1ef2abd",
                  ts="060cd9ab3ffbbe1e3d3918e90165ffd37ab12acc76b4691046e2d29c7d7674c2")
 
-passed = failed = 0
-
-
-def ok(name):
-    global passed
-    passed += 1
-    print(f"ok - {name}")
-
-
-def not_ok(name, detail):
-    global failed
-    failed += 1
-    print(f"not ok - {name}: {detail}")
-
-
-class BaseStringCatcher(logging.Handler):
-    """oauthlib logs the base string it signs at DEBUG level."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.last = None
-
-    def emit(self, record):
-        msg = record.getMessage()
-        prefix = "Signing: signature base string: "
-        if msg.startswith(prefix):
-            self.last = msg[len(prefix):]
-
-
-catcher = BaseStringCatcher()
-_log = logging.getLogger("oauthlib")
-_log.setLevel(logging.DEBUG)
-_log.addHandler(catcher)
-_log.propagate = False
+results = oauthref.Results()
+ok, not_ok = results.ok, results.not_ok
+catcher = oauthref.catch_base_strings()
 
 
 def run_import(tba, name, secrets, args):
@@ -354,8 +323,7 @@ def main():
     seed = int(sys.argv[5]) if len(sys.argv) > 5 else random.randrange(1 << 30)
     print(f"# seed {seed}")
     check(sys.argv[2], sys.argv[3], n, seed)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    return results.done()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ Each check prints "ok - NAME" or "not ok - NAME: detail"; the last line is
 "N passed, N failed".
 """
 
-import logging
 import random
 import re
 import subprocess
@@ -32,6 +31,8 @@ import urllib.parse
 from oauthlib import common as oauth_common
 from oauthlib import oauth1
 
+import oauthref
+
 METHODS = {
     "HMAC-SHA256": oauth1.SIGNATURE_HMAC_SHA256,
     "HMAC-SHA1": oauth1.SIGNATURE_HMAC_SHA1,
@@ -40,41 +41,9 @@ METHODS = {
 PATH_SAFE = "-._~!$&'()*+,;=:@/"
 FORM_CT = {"Content-Type": "application/x-www-form-urlencoded"}
 
-passed = 0
-failed = 0
-
-
-def ok(name):
-    global passed
-    passed += 1
-    print(f"ok - {name}")
-
-
-def not_ok(name, detail):
-    global failed
-    failed += 1
-    print(f"not ok - {name}: {detail}")
-
-
-class BaseStringCatcher(logging.Handler):
-    """oauthlib logs the base string it signs at DEBUG level; keep the last one."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.last = None
-
-    def emit(self, record):
-        msg = record.getMessage()
-        prefix = "Signing: signature base string: "
-        if msg.startswith(prefix):
-            self.last = msg[len(prefix):]
-
-
-catcher = BaseStringCatcher()
-_log = logging.getLogger("oauthlib")
-_log.setLevel(logging.DEBUG)
-_log.addHandler(catcher)
-_log.propagate = False
+results = oauthref.Results()
+ok, not_ok = results.ok, results.not_ok
+catcher = oauthref.catch_base_strings()
 
 # Pieces random text is made of: plain, reserved, '%', '+', space, unicode.
 ATOMS = (list("abcXYZ0189") + list("-._~") + list("!*'();:@&=+$,/?#[]% \"<>\\^`{|}")
@@ -481,8 +450,7 @@ def main():
     for i in range(count):
         check_one(tool, i, rand_request(rng))
     fixed_cases(tool)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    return results.done()
 
 
 if __name__ == "__main__":
