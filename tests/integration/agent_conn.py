@@ -87,40 +87,11 @@ def closed_within(conn, lo, hi):
     return True, time.monotonic() - t0
 
 
-class Signer(threading.Thread):
-    def __init__(self, sock, profile, key):
-        super().__init__(daemon=True)
-        self.sock, self.profile, self.key = sock, profile, key
-        self.good = self.bad = 0
-        self.errors = []
-        self.stop = threading.Event()
-
-    def run(self):
-        c = agentwire.Conn(self.sock, timeout=10)
-        i = 0
-        while not self.stop.is_set():
-            i += 1
-            try:
-                c.send_raw(sign_req(self.profile, i))
-                rep, err = c.reply()
-            except Exception as e:
-                self.bad += 1
-                self.errors.append(repr(e))
-                return
-            if rep is not None and good_sig(self.key, rep) and f"i%3D{i}%26" in rep["base_string"]:
-                self.good += 1
-            else:
-                self.bad += 1
-                self.errors.append(str(err or rep))
-            time.sleep(0.01)
-        c.close()
-
-
 def main():
     sock, profile, cs, ts = sys.argv[1:5]
     idle, partial = float(sys.argv[5]), float(sys.argv[6])
     key = (enc(cs) + "&" + enc(ts)).encode()
-    signer = Signer(sock, profile, key)
+    signer = agentwire.Signer(sock, profile, cs, ts)
     signer.start()
 
     # Idle and half-message timeouts, measured side by side.

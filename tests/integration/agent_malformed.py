@@ -9,9 +9,6 @@ with secrets CS and TS; the background signer checks its signatures with
 Python's hmac. Prints ok/not ok lines and "N passed, N failed".
 """
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import random
@@ -19,7 +16,6 @@ import socket
 import sys
 import threading
 import time
-import urllib.parse
 
 import agentwire
 
@@ -40,47 +36,6 @@ def not_ok(name, detail):
     with lock:
         failed += 1
     print(f"not ok - {name}: {detail}")
-
-
-def enc(s):
-    return urllib.parse.quote(s, safe="~")
-
-
-class Signer(threading.Thread):
-    """Signs GET https://api.example.com/ok?n=i over one connection, checking each."""
-
-    def __init__(self, sock, profile, cs, ts):
-        super().__init__(daemon=True)
-        self.sock, self.profile, self.key = sock, profile, (enc(cs) + "&" + enc(ts)).encode()
-        self.good = self.bad = 0
-        self.errors = []
-        self.stop = threading.Event()
-
-    def run(self):
-        c = agentwire.Conn(self.sock, timeout=10)
-        i = 0
-        while not self.stop.is_set():
-            i += 1
-            try:
-                rep, err = c.request("Sign", {"profile": self.profile, "method": "GET",
-                                              "url": f"https://api.example.com/ok?n={i}"})
-            except Exception as e:  # a stalled or dead agent
-                self.bad += 1
-                self.errors.append(repr(e))
-                return
-            if rep is None:
-                self.bad += 1
-                self.errors.append(str(err))
-                continue
-            want = base64.b64encode(hmac.new(self.key, rep["base_string"].encode(),
-                                             hashlib.sha256).digest()).decode()
-            if rep["signature"] == want and f"n%3D{i}%26" in rep["base_string"]:
-                self.good += 1
-            else:
-                self.bad += 1
-                self.errors.append(f"signature {rep['signature']} != {want}")
-            time.sleep(0.005)
-        c.close()
 
 
 def expect(name, data, want_errors, sock, close_after=False):
@@ -128,7 +83,7 @@ def req(method, params=None, raw=None):
 def main():
     sock, profile, cs, ts = sys.argv[1:5]
     rng = random.Random(int(os.environ.get("SEED", "0")) or None)
-    signer = Signer(sock, profile, cs, ts)
+    signer = agentwire.Signer(sock, profile, cs, ts, pause=0.005)
     signer.start()
     IR, TL = "InvalidRequest", "MessageTooLarge"
     now = int(time.time())

@@ -143,7 +143,7 @@ def main():
         bad += 1
         print(f"not ok - {total} requests answered: only {stats.done}")
     if not stats.errors:
-        print(f"ok - every signature right (base string and HMAC checked independently)")
+        print("ok - every signature right (base string and HMAC checked independently)")
     else:
         bad += 1
         print(f"not ok - {len(stats.errors)} errors; first: {stats.errors[0]}")

@@ -14,10 +14,11 @@ import hmac
 import json
 import os
 import re
-import socket
 import urllib.parse
 
-PREFIX = "io.tba.Agent."
+import agentwire
+
+PREFIX = agentwire.PREFIX
 DIGESTS = {"HMAC-SHA256": hashlib.sha256, "HMAC-SHA1": hashlib.sha1,
            "HMAC-SHA512": hashlib.sha512}
 NONCE_RE = re.compile(r"^[A-Za-z0-9]{20,64}$")
@@ -30,17 +31,8 @@ class AgentError(Exception):
         self.message = message
 
 
-class Agent:
-    """One connection; any number of calls in order."""
-
-    def __init__(self, path, timeout=30.0):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
+class Agent(agentwire.Conn):
+    """One connection; any number of calls in order; an error reply raises AgentError."""
 
     def __enter__(self):
         return self
@@ -50,13 +42,10 @@ class Agent:
 
     def raw(self, data):
         """Sends data as is and returns the next reply as a dict."""
-        self.sock.sendall(data)
-        while b"\0" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("agent closed the connection")
-            self.buf += chunk
-        msg, self.buf = self.buf.split(b"\0", 1)
+        self.send_raw(data)
+        msg = self.read_msg()
+        if msg is None:
+            raise ConnectionError("agent closed the connection")
         return json.loads(msg.decode("utf-8"))
 
     def call(self, method, params=None):
