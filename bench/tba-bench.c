@@ -263,6 +263,8 @@ main(int argc, char **argv)
 		default: usage(stderr); return 64;
 		}
 	}
+	if (uri == NULL)
+		uri = getenv("TBA_TOKEN");
 	if (only > 0) {
 		if ((b.sock = getenv("TBA_AGENT_SOCK")) == NULL || nclients < 1 ||
 		    nclients > BENCH_THREADS_MAX) {
@@ -271,7 +273,7 @@ main(int argc, char **argv)
 		}
 		if (bare) {
 			/* The requests go to a bare server instead (its pid on stderr, for profiling). */
-			if ((uri = uri != NULL ? uri : getenv("TBA_TOKEN")) == NULL ||
+			if (uri == NULL ||
 			    snprintf(bare_sock, sizeof(bare_sock), "%s.bare", b.sock) >= (int)sizeof(bare_sock) ||
 			    !bench_bare_start(&b, uri, profile, bare_sock))
 				return 1;
@@ -295,8 +297,6 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
-	if (uri == NULL)
-		uri = getenv("TBA_TOKEN");
 	if ((b.sock = getenv("TBA_AGENT_SOCK")) == NULL) {
 		fprintf(stderr, "tba-bench: set TBA_AGENT_SOCK to the agent's socket\n");
 		return 64;
