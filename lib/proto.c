@@ -1,5 +1,5 @@
 /* proto.c - the agent's wire codec: framing, strict request parsing, replies. */
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
