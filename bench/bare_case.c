@@ -185,14 +185,16 @@ bare_serve(const char *uri, const char *profile, const char *path, int ready)
 }
 
 int
-bench_bare_start(struct bench *b, const char *uri, const char *profile, const char *path)
+bench_bare_start(struct bench *b, const char *uri, const char *profile)
 {
 	struct sockaddr_un sa;
+	const char *path = b->bare_sock;
 	char ok = 0;
-	int p[2];
+	int p[2], n;
 	pid_t pid;
 
-	if (strlen(path) >= sizeof(sa.sun_path) || pipe(p) != 0)
+	n = snprintf(b->bare_sock, sizeof(b->bare_sock), "%s.bare", b->sock);
+	if (uri == NULL || n < 0 || (size_t)n >= sizeof(sa.sun_path) || pipe(p) != 0)
 		return 0;
 	if ((pid = fork()) < 0) {
 		close(p[0]);
@@ -213,7 +215,6 @@ bench_bare_start(struct bench *b, const char *uri, const char *profile, const ch
 		return 0;
 	}
 	b->bare_pid = pid;
-	b->bare_sock = path;
 	return 1;
 }
 

@@ -48,7 +48,7 @@ struct bench {
 
 	/* the bare socket server (bare_case.c) */
 	long bare_pid;           /* 0: not running */
-	const char *bare_sock;
+	char bare_sock[128];      /* TBA_AGENT_SOCK + ".bare" */
 
 	/* programs */
 	char *const *cli_argv;   /* tba header PROFILE GET URL */
@@ -94,9 +94,10 @@ long bench_rss_kib(long pid);
 /* bare_case.c */
 /*
  * Forks a server that signs with the token and does nothing else, listening
- * at path. Call before anything in this process loads a PKCS#11 module.
+ * at b->sock + ".bare" (b->bare_sock). Call before anything in this process
+ * loads a PKCS#11 module.
  */
-int bench_bare_start(struct bench *b, const char *uri, const char *profile, const char *path);
+int bench_bare_start(struct bench *b, const char *uri, const char *profile);
 void bench_bare_stop(struct bench *b);
 /* The agent's client cases, against the bare server. */
 int bench_bare_run(struct bench *b, size_t nclients, double secs, struct bench_result *out);

@@ -228,7 +228,7 @@ main(int argc, char **argv)
 	};
 	struct bench b;
 	const char *tba = NULL, *floor_prog = NULL, *profile = "bench", *uri = NULL;
-	char *cli_argv[6], *floor_argv[2], *py_argv[5], out[4096], *end, bare_sock[128];
+	char *cli_argv[6], *floor_argv[2], *py_argv[5], out[4096], *end;
 	long agent_pid = 0, rss0 = -1, rss1 = -1;
 	unsigned long long rss_signs = 100000, signs0, only = 0;
 	long nclients = 1;
@@ -273,9 +273,7 @@ main(int argc, char **argv)
 		}
 		if (bare) {
 			/* The requests go to a bare server instead (its pid on stderr, for profiling). */
-			if (uri == NULL ||
-			    snprintf(bare_sock, sizeof(bare_sock), "%s.bare", b.sock) >= (int)sizeof(bare_sock) ||
-			    !bench_bare_start(&b, uri, profile, bare_sock))
+			if (!bench_bare_start(&b, uri, profile))
 				return 1;
 			fprintf(stderr, "tba-bench: bare server pid %ld\n", b.bare_pid);
 			b.sock = b.bare_sock;
@@ -325,8 +323,7 @@ main(int argc, char **argv)
 	b.py_once_argv = py_argv;
 
 	/* Before this process loads the module: the server initialises its own. */
-	if (snprintf(bare_sock, sizeof(bare_sock), "%s.bare", b.sock) >= (int)sizeof(bare_sock) ||
-	    !bench_bare_start(&b, uri, profile, bare_sock)) {
+	if (!bench_bare_start(&b, uri, profile)) {
 		fprintf(stderr, "tba-bench: the bare socket server did not start\n");
 		goto out;
 	}
