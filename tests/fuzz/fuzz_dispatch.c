@@ -17,8 +17,6 @@
  * - a Passport signature equals the HMAC of account&ck&token&nonce&ts.
  * The agent is unlocked again after any input that locked it, so inputs
  * stay independent.
- *
- * needs: agent/dispatch.c agent/pool.c agent/recover.c agent/profiles.c agent/audit.c lib/token.c lib/proto.c
  */
 #include "fuzz.h"
 

@@ -10,8 +10,6 @@
  * Invariants: every line is consumed whole; a status is at most 4 digits;
  * kept header values have no leading blank and no trailing CR/LF/blank and
  * are NUL-terminated copies no longer than their line.
- *
- * needs: cli/http.c
  */
 #include "fuzz.h"
 

@@ -5,8 +5,6 @@
  * Invariants: what parses encodes; the encoding parses back to the same
  * list; encoding is a fixed point after one round; a decoded value holds no
  * NUL; tba_pct_encode's output holds only unreserved characters and %XX.
- *
- * needs: lib/url.c
  */
 #include "fuzz.h"
 

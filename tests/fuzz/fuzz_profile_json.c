@@ -5,8 +5,6 @@
  * it is outside input to the agent. Invariants: a profile that parses
  * serialises; that JSON parses to the same profile and serialises to the
  * same bytes; its name passes tba_profile_name_ok(); hosts are bounded.
- *
- * needs: lib/profile.c lib/url.c
  */
 #include "fuzz.h"
 

@@ -8,8 +8,6 @@
  * tba_proto_request() and parses again to the same fields; an error built
  * from any text is a reply the client reads back with the same name; the
  * framer never reports a message longer than its input or the limit.
- *
- * needs: lib/proto.c lib/url.c
  */
 #include "fuzz.h"
 

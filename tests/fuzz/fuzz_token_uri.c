@@ -1,6 +1,6 @@
 /*
  * fuzz_token_uri - the RFC 7512 token URI as tba reads it (--token,
- * TBA_TOKEN): p11-kit's parser plus tba's own checks in lib/token.c
+ * TBA_TOKEN): p11-kit's parser plus tba's own checks in lib/token/token.c
  * (module-name= xor module-path=, an absolute path, pin-value= xor
  * pin-source=), the description used in messages, and the inline PIN.
  *
@@ -11,12 +11,10 @@
  * Invariants: an accepted URI names exactly one module, a module path is
  * absolute, at most one PIN source; the description never carries a PIN
  * attribute (no query part); a pin-value= PIN comes back byte for byte.
- *
- * needs: lib/token.c
  */
 #include "fuzz.h"
 
-#include "../../lib/token.c"
+#include "../../lib/token/token.c"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,8 +5,6 @@
  * base string; the normalised URL parses again to the same base URI and the
  * same decoded query parameters (so what is sent is what was signed), and
  * normalising is idempotent.
- *
- * needs: lib/url.c lib/oauth.c
  */
 #include "fuzz.h"
 
