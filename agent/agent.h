@@ -30,6 +30,8 @@
 #define AGENT_IDLE_SEC 60          /* a connection with no request for this long is closed */
 #define AGENT_PARTIAL_SEC 30       /* a message must arrive completely within this */
 #define AGENT_ALLOW_MAX 16         /* --allow-uid entries */
+#define AGENT_AHEAD_MAX 5          /* seconds a client timestamp may be ahead of our clock */
+#define AGENT_SKEW_MAX 3600        /* largest --max-skew */
 
 /* pool.c: the token and its signing sessions. */
 struct pool;
@@ -83,7 +85,11 @@ struct audit_rec {
 
 /* Opens the JSON-lines file (O_APPEND, 0600); path NULL: stderr only. */
 tba_err audit_open(const char *path);
-void audit_log(const struct audit_rec *a);
+/*
+ * Writes the text line, then the JSON line. TBA_ERR_IO (logged) when either
+ * could not be written whole: the caller must not send what it audits.
+ */
+tba_err audit_log(const struct audit_rec *a);
 void audit_close(void);
 
 /* dispatch.c */

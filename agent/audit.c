@@ -1,7 +1,9 @@
 /*
  * audit.c - one line per signature, refusal, lock or unlock: to stderr (the
- * journal under systemd) and, with --audit-log, as a JSON line appended to a
- * file. Never a secret, PIN, signature or query: the path only.
+ * journal under systemd; syslog's authpriv in the background) and, with
+ * --audit-log, as a JSON line appended to a file. Never a secret, PIN,
+ * signature or query: the path only. A line that cannot be written is an
+ * error the caller turns into a refusal: no answer leaves unaudited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,62 +62,132 @@ audit_clean(const char *s, char *out, size_t outsz)
 	out[i] = '\0';
 }
 
-void
-audit_log(const struct audit_rec *a)
+/*
+ * A value for the text line: in double quotes, with '"', '\' and every
+ * byte outside printable ASCII escaped (\" \\ \xHH), cut at AUDIT_FIELD_MAX
+ * bytes of input; so no value can end its field early or forge another.
+ */
+static void
+audit_quote(const char *s, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (s == NULL || s[0] == '\0')
+		s = "-";
+	out[o++] = '"';
+	for (i = 0; s[i] != '\0' && i < AUDIT_FIELD_MAX && o + 6 < outsz; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else
+			out[o++] = (char)c;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+/* The text line (stderr, the journal or syslog); 0 when written. */
+static int
+audit_text(const struct audit_rec *a, const char *when)
+{
+	/* Each value quoted: at most 4 bytes per input byte plus the quotes. */
+	char prof[4 * AUDIT_FIELD_MAX + 8], meth[4 * AUDIT_FIELD_MAX + 8];
+	char host[4 * AUDIT_FIELD_MAX + 8], path[4 * AUDIT_FIELD_MAX + 8];
+	char res[4 * AUDIT_FIELD_MAX + 8], det[4 * AUDIT_FIELD_MAX + 8];
+
+	audit_quote(a->profile, prof, sizeof(prof));
+	audit_quote(a->method, meth, sizeof(meth));
+	audit_quote(a->host, host, sizeof(host));
+	audit_quote(a->path, path, sizeof(path));
+	audit_quote(a->result, res, sizeof(res));
+	audit_quote(a->detail, det, sizeof(det));
+	return tba_log_audit("audit: %s uid=%ld pid=%ld op=%s profile=%s method=%s host=%s "
+	    "path=%s result=%s%s%s", when, (long)a->uid, (long)a->pid, a->op, prof, meth, host,
+	    path, res, a->detail != NULL ? " reason=" : "", a->detail != NULL ? det : "");
+}
+
+/* The JSON line for --audit-log; TBA_OK when written whole (or there is no file). */
+static tba_err
+audit_json(const struct audit_rec *a, const char *when)
 {
 	char prof[AUDIT_FIELD_MAX + 1], meth[AUDIT_FIELD_MAX + 1], host[AUDIT_FIELD_MAX + 1];
 	char path[AUDIT_FIELD_MAX + 1], res[AUDIT_FIELD_MAX + 1], det[AUDIT_FIELD_MAX + 1];
-	char when[32];
 	struct tba_buf j;
-	struct timespec ts;
-	struct tm tm;
+	ssize_t w = -1;
+	size_t i;
+	tba_err r;
 
+	if (audit_fd < 0)
+		return TBA_OK;
 	audit_clean(a->profile, prof, sizeof(prof));
 	audit_clean(a->method, meth, sizeof(meth));
 	audit_clean(a->host, host, sizeof(host));
 	audit_clean(a->path, path, sizeof(path));
 	audit_clean(a->result, res, sizeof(res));
+	det[0] = '\0';
+	/* The detail is prose: keep its spaces. */
+	for (i = 0; a->detail != NULL && a->detail[i] != '\0' && i < sizeof(det) - 1; i++) {
+		unsigned char c = (unsigned char)a->detail[i];
+		det[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		det[i + 1] = '\0';
+	}
+	tba_buf_init(&j, 8192);
+	if ((r = tba_buf_putf(&j, "{\"time\":\"%s\",\"uid\":%ld,\"pid\":%ld,\"op\":", when,
+	    (long)a->uid, (long)a->pid)) != TBA_OK ||
+	    (r = tba_proto_put_string(&j, a->op, strlen(a->op))) != TBA_OK ||
+	    (r = tba_buf_puts(&j, ",\"profile\":")) != TBA_OK ||
+	    (r = tba_proto_put_string(&j, prof, strlen(prof))) != TBA_OK ||
+	    (r = tba_buf_puts(&j, ",\"method\":")) != TBA_OK ||
+	    (r = tba_proto_put_string(&j, meth, strlen(meth))) != TBA_OK ||
+	    (r = tba_buf_puts(&j, ",\"host\":")) != TBA_OK ||
+	    (r = tba_proto_put_string(&j, host, strlen(host))) != TBA_OK ||
+	    (r = tba_buf_puts(&j, ",\"path\":")) != TBA_OK ||
+	    (r = tba_proto_put_string(&j, path, strlen(path))) != TBA_OK ||
+	    (r = tba_buf_puts(&j, ",\"result\":")) != TBA_OK ||
+	    (r = tba_proto_put_string(&j, res, strlen(res))) != TBA_OK)
+		goto out;
+	if (a->detail != NULL && ((r = tba_buf_puts(&j, ",\"reason\":")) != TBA_OK ||
+	    (r = tba_proto_put_string(&j, det, strlen(det))) != TBA_OK))
+		goto out;
+	if ((r = tba_buf_puts(&j, "}\n")) != TBA_OK)
+		goto out;
+	pthread_mutex_lock(&audit_mu);
+	if (audit_fd >= 0)
+		w = write(audit_fd, j.data, j.len);
+	pthread_mutex_unlock(&audit_mu);
+	if (w != (ssize_t)j.len)
+		r = tba_seterr(TBA_ERR_IO, "cannot write the audit log: %s",
+		    w < 0 ? strerror(errno) : "short write");
+out:
+	tba_buf_free(&j);
+	return r;
+}
+
+tba_err
+audit_log(const struct audit_rec *a)
+{
+	char when[32];
+	struct timespec ts;
+	struct tm tm;
+	tba_err r;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (a->detail != NULL) {
-		size_t i;
-
-		/* The detail is prose: keep its spaces. */
-		for (i = 0; a->detail[i] != '\0' && i < sizeof(det) - 1; i++) {
-			unsigned char c = (unsigned char)a->detail[i];
-			det[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-		}
-		det[i] = '\0';
-	}
-	tba_log(TBA_LOG_ERROR, "audit: %s uid=%ld pid=%ld op=%s profile=%s method=%s host=%s "
-	    "path=%s result=%s%s%s", when, (long)a->uid, (long)a->pid, a->op, prof, meth, host,
-	    path, res, a->detail != NULL ? " reason=" : "", a->detail != NULL ? det : "");
-	if (audit_fd < 0)
-		return;
-	tba_buf_init(&j, 8192);
-	(void)tba_buf_putf(&j, "{\"time\":\"%s\",\"uid\":%ld,\"pid\":%ld,\"op\":", when,
-	    (long)a->uid, (long)a->pid);
-	(void)tba_proto_put_string(&j, a->op, strlen(a->op));
-	(void)tba_buf_puts(&j, ",\"profile\":");
-	(void)tba_proto_put_string(&j, prof, strlen(prof));
-	(void)tba_buf_puts(&j, ",\"method\":");
-	(void)tba_proto_put_string(&j, meth, strlen(meth));
-	(void)tba_buf_puts(&j, ",\"host\":");
-	(void)tba_proto_put_string(&j, host, strlen(host));
-	(void)tba_buf_puts(&j, ",\"path\":");
-	(void)tba_proto_put_string(&j, path, strlen(path));
-	(void)tba_buf_puts(&j, ",\"result\":");
-	(void)tba_proto_put_string(&j, res, strlen(res));
-	if (a->detail != NULL) {
-		(void)tba_buf_puts(&j, ",\"reason\":");
-		(void)tba_proto_put_string(&j, det, strlen(det));
-	}
-	if (tba_buf_puts(&j, "}\n") == TBA_OK) {
-		pthread_mutex_lock(&audit_mu);
-		if (audit_fd >= 0 && write(audit_fd, j.data, j.len) != (ssize_t)j.len)
-			tba_warn("audit log write failed: %s", strerror(errno));
-		pthread_mutex_unlock(&audit_mu);
-	}
-	tba_buf_free(&j);
+	if (audit_text(a, when) != 0)
+		r = tba_seterr(TBA_ERR_IO, "cannot write the audit line to stderr");
+	else
+		r = audit_json(a, when);
+	if (r != TBA_OK)
+		tba_error("audit failed (%s): refusing op=%s for uid %ld pid %ld", tba_errmsg(r),
+		    a->op, (long)a->uid, (long)a->pid);
+	return r;
 }

@@ -47,6 +47,11 @@ nonce_and_time(const struct agent_ctx *ctx, const struct tba_proto_req *q, char 
 	if (q->has_timestamp) {
 		t = q->timestamp;
 		d = t > now ? t - now : now - t;
+		/* Ahead of the clock only by drift: a later one is a signature kept for after a lock. */
+		if (t > now && d > AGENT_AHEAD_MAX)
+			return tba_seterr(TBA_ERR_POLICY, "timestamp %" PRId64 " is %" PRId64
+			    " s ahead of the agent's clock (at most %d allowed: no signatures for "
+			    "later)", t, d, AGENT_AHEAD_MAX);
 		if (d > ctx->max_skew)
 			return tba_seterr(TBA_ERR_POLICY, "timestamp %" PRId64 " is %" PRId64
 			    " s from the agent's clock (at most %ld allowed)", t, d, ctx->max_skew);
@@ -83,13 +88,14 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
     struct tba_profile *p, struct outcome *o, struct tba_proto_writer *w)
 {
 	struct tba_oauth_req oq;
-	struct tba_buf base, sig, hdr;
+	struct tba_buf base, sig, hdr, sent;
 	char nonce[TBA_NONCE_MAX + 1], ts[32];
 	tba_err r;
 
 	tba_buf_init(&base, BASE_MAX);
 	tba_buf_init(&sig, 256);
 	tba_buf_init(&hdr, BASE_MAX);
+	tba_buf_init(&sent, BASE_MAX);
 	o->profile = q->profile;
 	o->method = q->http_method;
 	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK)
@@ -117,18 +123,22 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	oq.realm = p->realm;
 	if ((r = tba_oauth_base_string(&oq, &base)) != TBA_OK ||
 	    (r = sign_b64(ctx, p, &base, &sig)) != TBA_OK ||
-	    (r = tba_oauth_header(&oq, tba_buf_str(&sig), &hdr)) != TBA_OK)
+	    (r = tba_oauth_header(&oq, tba_buf_str(&sig), &hdr)) != TBA_OK ||
+	    (r = tba_url_normalized(u, &sent)) != TBA_OK)
 		goto out;
 	tba_proto_writer_str(w, "authorization", tba_buf_str(&hdr));
 	tba_proto_writer_str(w, "signature", tba_buf_str(&sig));
 	tba_proto_writer_str(w, "nonce", nonce);
 	tba_proto_writer_int(w, "timestamp", (int64_t)strtoll(ts, NULL, 10));
 	tba_proto_writer_str(w, "base_string", tba_buf_str(&base));
+	/* The URL as signed: a client that sends it as typed may differ in escapes' case. */
+	tba_proto_writer_str(w, "url", tba_buf_str(&sent));
 	r = w->r;
 out:
 	tba_buf_free(&base);
 	tba_buf_free(&sig);
 	tba_buf_free(&hdr);
+	tba_buf_free(&sent);
 	return r;
 }
 
@@ -278,7 +288,13 @@ reply:
 		a.path = o.path;
 		a.result = r == TBA_OK ? "ok" : tba_proto_ename_str(en) + strlen(TBA_PROTO_PREFIX);
 		a.detail = r == TBA_OK ? NULL : tba_errmsg(r);
-		audit_log(&a);
+		/* No audit line, no answer: the reply (a signature) is dropped. */
+		if (audit_log(&a) != TBA_OK) {
+			en = TBA_PE_AUDIT_FAILED;
+			r = tba_seterr(TBA_ERR_IO, "the agent cannot write its audit log, so it "
+			    "answers nothing (%s was %s); its log says why", a.op, r == TBA_OK &&
+			    (q.method == TBA_PM_LOCK || q.method == TBA_PM_UNLOCK) ? "done" : "refused");
+		}
 	}
 	if (r == TBA_OK) {
 		if ((r = tba_proto_writer_end(&w)) != TBA_OK)

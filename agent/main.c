@@ -137,8 +137,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'f': o->foreground = 1; break;
 		case 'M':
-			if (parse_long(optarg, 0, 4000000000L, &v) != 0)
-				return bad_usage("--max-skew wants seconds, not '%s'", optarg);
+			if (parse_long(optarg, 0, AGENT_SKEW_MAX, &v) != 0)
+				return bad_usage("--max-skew wants 0 to %d seconds, not '%s'",
+				    AGENT_SKEW_MAX, optarg);
 			o->max_skew = v;
 			break;
 		case 'A': o->audit_log = optarg; break;
@@ -446,11 +447,17 @@ main(int argc, char **argv)
 		close(pfd[0]);
 		(void)setsid();
 		(void)!chdir("/");
-		/* Let eval "$(tba-agent)" see end-of-file at once; logs go nowhere, as ssh-agent's. */
+		/*
+		 * Let eval "$(tba-agent)" see end-of-file at once. Logs and audit
+		 * lines go to syslog, as ssh-agent's, unless stderr is the journal.
+		 */
+		if (!tba_log_journal())
+			tba_log_to_syslog();
 		if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
 			dup2(devnull, STDIN_FILENO);
 			dup2(devnull, STDOUT_FILENO);
-			dup2(devnull, STDERR_FILENO);
+			if (!tba_log_journal())
+				dup2(devnull, STDERR_FILENO);
 			if (devnull > STDERR_FILENO)
 				close(devnull);
 		}

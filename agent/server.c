@@ -364,7 +364,7 @@ server_accept(struct agent_ctx *ctx, const struct server_opts *o, int lfd, pthre
 		a.op = "connect";
 		a.result = "refused";
 		a.detail = "peer uid not allowed (tba-agent --allow-uid)";
-		audit_log(&a);
+		(void)audit_log(&a);
 		close(fd);
 		return;
 	}

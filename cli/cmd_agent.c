@@ -34,7 +34,8 @@ static const char header_help[] =
 "  --form NAME=VALUE  a form body parameter to sign (literal, split at the first '=')\n"
 "  --timestamp T      use this timestamp (seconds; within the agent's --max-skew)\n"
 "  --nonce N          use this nonce (6-64 of A-Za-z0-9)\n"
-"  --json             print authorization, signature, nonce, timestamp, base_string\n";
+"  --json             print authorization, signature, nonce, timestamp, base_string\n"
+"                     and url (the exact URL that was signed: send that one)\n";
 
 static const char passport_help[] =
 "usage: tba passport PROFILE [--xml|--json] [--timestamp T] [--nonce N]\n\n"

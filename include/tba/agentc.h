@@ -6,7 +6,7 @@
  * An error reply becomes a tba_err (io.tba.Agent.PolicyDenied ->
  * TBA_ERR_POLICY, ProfileNotFound -> TBA_ERR_NOT_FOUND, Locked ->
  * TBA_ERR_LOCKED, PinIncorrect -> TBA_ERR_PIN_INCORRECT, TokenError ->
- * TBA_ERR_TOKEN, others -> TBA_ERR_REMOTE) with the agent's message as the
+ * TBA_ERR_TOKEN, AuditFailed -> TBA_ERR_IO, others -> TBA_ERR_REMOTE) with the agent's message as the
  * thread's detail (tba_errmsg). An unreachable agent is TBA_ERR_AGENT with a
  * message that says to start one (eval "$(tba-agent)") or set TBA_AGENT_SOCK.
  */

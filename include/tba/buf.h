@@ -18,9 +18,16 @@ struct tba_buf {
 	size_t len;  /* bytes used, not counting the trailing NUL */
 	size_t cap;  /* bytes allocated */
 	size_t max;  /* most bytes this buffer may ever hold */
+	int secure;  /* tba_buf_init_secure(): locked memory, every old copy wiped */
 };
 
 void tba_buf_init(struct tba_buf *b, size_t max);
+/*
+ * For a buffer that may hold a PIN or a secret: it lives in tba_secalloc()
+ * memory, growth copies into new locked pages and wipes the old ones, and
+ * tba_buf_free() wipes. tba_buf_steal() refuses such a buffer (NULL).
+ */
+void tba_buf_init_secure(struct tba_buf *b, size_t max);
 tba_err tba_buf_put(struct tba_buf *b, const void *p, size_t n);
 tba_err tba_buf_puts(struct tba_buf *b, const char *s);
 tba_err tba_buf_putc(struct tba_buf *b, char c);
@@ -34,7 +41,7 @@ const char *tba_buf_str(const struct tba_buf *b);
 void tba_buf_truncate(struct tba_buf *b, size_t len);
 /* Empties the buffer, keeping its allocation. */
 void tba_buf_reset(struct tba_buf *b);
-/* Hands the allocation to the caller (free() it); the buffer becomes empty. Never NULL on success. */
+/* Hands the allocation to the caller (free() it); the buffer becomes empty. NULL only for a secure buffer or no memory. */
 char *tba_buf_steal(struct tba_buf *b);
 /* Frees (and wipes: buffers may have held a base string or header) the allocation. */
 void tba_buf_free(struct tba_buf *b);

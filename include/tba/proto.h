@@ -68,6 +68,7 @@ enum tba_proto_ename {
 	TBA_PE_LOCKED,
 	TBA_PE_TOKEN_ERROR,
 	TBA_PE_PIN_INCORRECT,
+	TBA_PE_AUDIT_FAILED,      /* the audit line could not be written: nothing sent */
 	TBA_PE__MAX
 };
 

@@ -14,6 +14,30 @@ tba_buf_init(struct tba_buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->secure = 0;
+}
+
+void
+tba_buf_init_secure(struct tba_buf *b, size_t max)
+{
+	tba_buf_init(b, max);
+	b->secure = 1;
+}
+
+/* Growth of a buffer that may hold a PIN: locked pages, and the old copy wiped before release. */
+static tba_err
+buf_grow_secure(struct tba_buf *b, size_t ncap)
+{
+	char *p;
+
+	if ((p = tba_secalloc(ncap)) == NULL)
+		return TBA_ERR_NOMEM;
+	if (b->data != NULL)
+		memcpy(p, b->data, b->len + 1);
+	tba_secfree(b->data, b->cap);
+	b->data = p;
+	b->cap = ncap;
+	return TBA_OK;
 }
 
 /*
@@ -39,6 +63,8 @@ buf_grow(struct tba_buf *b, size_t n)
 		ncap *= 2;
 	if (ncap > b->max + 1)
 		ncap = b->max + 1;
+	if (b->secure)
+		return buf_grow_secure(b, ncap);
 	p = realloc(b->data, ncap);
 	if (p == NULL)
 		return TBA_ERR_NOMEM;
@@ -137,6 +163,8 @@ tba_buf_steal(struct tba_buf *b)
 {
 	char *p = b->data;
 
+	if (b->secure)
+		return NULL;
 	if (p == NULL)
 		p = calloc(1, 1);
 	b->data = NULL;
@@ -148,7 +176,9 @@ tba_buf_steal(struct tba_buf *b)
 void
 tba_buf_free(struct tba_buf *b)
 {
-	if (b->data != NULL) {
+	if (b->data != NULL && b->secure)
+		tba_secfree(b->data, b->cap);
+	else if (b->data != NULL) {
 		tba_wipe(b->data, b->cap);
 		free(b->data);
 	}

@@ -251,6 +251,12 @@ url_norm_path(const char *s, size_t n, char **out)
 				    "by two hex digits (write a literal '%%' as %%25)", s + i);
 				break;
 			}
+			/* As in the query: a NUL byte means different things to different servers. */
+			if (s[i + 1] == '0' && s[i + 2] == '0') {
+				r = tba_seterr(TBA_ERR_INVALID, "percent escape %%00 (NUL byte) is not "
+				    "allowed in the URL path");
+				break;
+			}
 			esc[0] = '%';
 			esc[1] = hexdig[url_hexval((unsigned char)s[i + 1])];
 			esc[2] = hexdig[url_hexval((unsigned char)s[i + 2])];

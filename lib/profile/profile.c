@@ -510,7 +510,8 @@ tba_policy_check_params(const struct tba_params *params)
 	size_t i;
 
 	for (i = 0; params != NULL && i < params->n; i++) {
-		if (strncmp(params->v[i].name, "oauth_", 6) == 0)
+		/* In any letter case: a server may match the names without regard to case. */
+		if (strncasecmp(params->v[i].name, "oauth_", 6) == 0)
 			return tba_seterr(TBA_ERR_POLICY, "parameter %.40s is not allowed: the agent "
 			    "sets the oauth_* parameters itself", params->v[i].name);
 	}

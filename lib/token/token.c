@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tba/log.h"
@@ -279,6 +280,7 @@ static tba_err
 token_pin_file(const char *src, char **pin, size_t *pinlen, size_t *pincap)
 {
 	const char *path = src;
+	struct stat st;
 	int fd;
 	tba_err r;
 
@@ -291,6 +293,10 @@ token_pin_file(const char *src, char **pin, size_t *pinlen, size_t *pincap)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return tba_seterr(TBA_ERR_IO, "cannot open the PIN file %s: %s", path,
 		    strerror(errno));
+	/* As ssh does for private keys: say so, a PIN file for all to read is a PIN for all. */
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
+		tba_warn("warning: the PIN file %s is accessible to others (mode %04o): "
+		    "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
 	r = tba_fd_read_secret(fd, pin, pinlen, pincap);
 	close(fd);
 	if (r == TBA_ERR_NOT_FOUND)

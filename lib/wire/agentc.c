@@ -25,6 +25,25 @@ struct tba_agentc {
 	size_t rlen;     /* bytes buffered (a reply's tail never precedes its request) */
 };
 
+/*
+ * Before a byte (a PIN above all) goes out: the listener must be our own uid
+ * or root. A socket in a shared folder may belong to someone else.
+ */
+static tba_err
+agentc_check_peer(int fd, const char *path)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || cl != sizeof(cred))
+		return tba_seterr(TBA_ERR_AGENT, "cannot tell who listens on %s (%s); not using it",
+		    path, strerror(errno));
+	if (cred.uid != geteuid() && cred.uid != 0)
+		return tba_seterr(TBA_ERR_AGENT, "the socket %s is served by uid %ld, not by you: "
+		    "not sending anything there; check TBA_AGENT_SOCK", path, (long)cred.uid);
+	return TBA_OK;
+}
+
 tba_err
 tba_agentc_connect(const char *path, struct tba_agentc **out)
 {
@@ -60,6 +79,8 @@ tba_agentc_connect(const char *path, struct tba_agentc **out)
 		r = tba_seterr(TBA_ERR_AGENT, "no agent at %s (%s): " START_HINT, path, strerror(errno));
 		goto out;
 	}
+	if ((r = agentc_check_peer(c->fd, path)) != TBA_OK)
+		goto out;
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	*out = c;
@@ -183,7 +204,7 @@ tba_agentc_unlock(struct tba_agentc *c, const char *pin, size_t pinlen)
 	cJSON *reply = NULL;
 	tba_err r;
 
-	tba_buf_init(&req, TBA_PROTO_MAX);
+	tba_buf_init_secure(&req, TBA_PROTO_MAX);
 	if ((r = tba_buf_puts(&req, "{\"method\":\"" TBA_PROTO_PREFIX "Unlock\","
 	    "\"parameters\":{\"pin\":")) != TBA_OK ||
 	    (r = tba_proto_put_string(&req, pin, pinlen)) != TBA_OK ||

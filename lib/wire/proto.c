@@ -26,6 +26,7 @@ static const char *const ename_names[TBA_PE__MAX] = {
 	[TBA_PE_LOCKED] = TBA_PROTO_PREFIX "Locked",
 	[TBA_PE_TOKEN_ERROR] = TBA_PROTO_PREFIX "TokenError",
 	[TBA_PE_PIN_INCORRECT] = TBA_PROTO_PREFIX "PinIncorrect",
+	[TBA_PE_AUDIT_FAILED] = TBA_PROTO_PREFIX "AuditFailed",
 };
 
 /* What each method accepts. */
@@ -128,6 +129,8 @@ tba_proto_err_for(enum tba_proto_ename e)
 		return TBA_ERR_PIN_INCORRECT;
 	case TBA_PE_TOKEN_ERROR:
 		return TBA_ERR_TOKEN;
+	case TBA_PE_AUDIT_FAILED:
+		return TBA_ERR_IO;
 	default:
 		return TBA_ERR_REMOTE;
 	}
