@@ -13,6 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "agent.h"
 #include "pool_int.h"
 #include "tba/log.h"
@@ -22,8 +26,15 @@
 #define POOL_CLOSE_WAIT_SEC 3
 #define POOL_RECOVER_WAIT_SEC 2     /* a request waits this long for a running attempt */
 #define POOL_BUSY_SEC 5             /* no session back for this long: the token hangs */
+/* PBKDF2-HMAC-SHA256 rounds for the locked PIN's hash: ~50 ms (35 ms per 100000 measured). */
+#define POOL_PIN_ITER 150000
+/* A wrong Unlock waits 200 ms per failure in a row, at most 10 s (ssh-agent's growing delay). */
+#define POOL_UNLOCK_DELAY_MS 200
+#define POOL_UNLOCK_DELAY_MAX_MS 10000
 
 static int pool_owns(const struct pool *p, const struct tba_session *s);
+static tba_err pool_pin_hash(const char *pin, size_t pinlen, unsigned char *salt, int fresh,
+    unsigned char *out);
 
 void
 pool_forget_pin(struct pool *p)
@@ -66,6 +77,7 @@ pool_open(const char *uri, char **pin, size_t pinlen, size_t pincap, unsigned ns
 		goto out;
 	pthread_mutex_init(&p->tokmu, NULL);
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->unlock_mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	pthread_cond_init(&p->maint_cv, NULL);
 	if (pin != NULL && *pin != NULL) {
@@ -136,6 +148,8 @@ pool_close(struct pool *p)
 		pthread_cond_destroy(&p->cv);
 		pthread_cond_destroy(&p->maint_cv);
 		pthread_mutex_destroy(&p->tokmu);
+		pthread_mutex_destroy(&p->unlock_mu);
+		tba_wipe(p->pinhash, sizeof(p->pinhash));
 		free(p);
 	}
 }
@@ -272,6 +286,9 @@ pool_lock(struct pool *p)
 	while (p->nidle < p->nall)
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
+	/* Kept to check Unlock's guesses against, so that none of them reaches the token. */
+	p->have_hash = p->pin != NULL && pool_pin_hash(p->pin, p->pinlen, p->pinsalt, 1,
+	    p->pinhash) == TBA_OK;
 	pool_forget_pin(p);
 	if ((r = tba_token_logout(p->tok)) != TBA_OK)
 		tba_warn("logout: %s (the agent refuses to sign all the same)", tba_errmsg(r));
@@ -281,27 +298,75 @@ out:
 	return r;
 }
 
-tba_err
-pool_unlock(struct pool *p, const char *pin, size_t pinlen)
+/*
+ * PBKDF2-HMAC-SHA256 of the PIN into out[32]; with fresh set, a new random
+ * salt first.
+ */
+static tba_err
+pool_pin_hash(const char *pin, size_t pinlen, unsigned char *salt, int fresh,
+    unsigned char *out)
+{
+	if (fresh && RAND_bytes(salt, 16) != 1)
+		return tba_seterr(TBA_ERR_CRYPTO, "no random bytes for the PIN's salt");
+	if (PKCS5_PBKDF2_HMAC(pin, (int)pinlen, salt, 16, POOL_PIN_ITER, EVP_sha256(), 32,
+	    out) != 1)
+		return tba_seterr(TBA_ERR_CRYPTO, "cannot hash the PIN");
+	return TBA_OK;
+}
+
+/* The growing wait after a wrong Unlock; only this Unlock's thread sleeps. */
+static void
+pool_unlock_delay(struct pool *p)
+{
+	unsigned long ms;
+	struct timespec ts;
+
+	if (p->unlock_fails < 1000)
+		p->unlock_fails++;
+	ms = (unsigned long)POOL_UNLOCK_DELAY_MS * p->unlock_fails;
+	if (ms > POOL_UNLOCK_DELAY_MAX_MS)
+		ms = POOL_UNLOCK_DELAY_MAX_MS;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		continue;
+}
+
+/*
+ * Checks pin against the hash kept at Lock, without the token: TBA_OK when
+ * it matches (or there is no hash: the agent locked itself after the token
+ * refused the PIN, and only the token can tell).
+ */
+static tba_err
+pool_unlock_check(struct pool *p, const char *pin, size_t pinlen)
+{
+	unsigned char h[32];
+	tba_err r;
+
+	if (!p->have_hash)
+		return TBA_OK;
+	if ((r = pool_pin_hash(pin, pinlen, p->pinsalt, 0, h)) != TBA_OK)
+		return r;
+	r = CRYPTO_memcmp(h, p->pinhash, sizeof(h)) == 0 ? TBA_OK : TBA_ERR_PIN_INCORRECT;
+	tba_wipe(h, sizeof(h));
+	if (r != TBA_OK)
+		return tba_seterr(r, "incorrect PIN; the agent stays locked (checked by the agent: "
+		    "the token's retry counter was not touched)");
+	return TBA_OK;
+}
+
+/* Logs in with the PIN and swaps in fresh sessions; tokmu held. */
+static tba_err
+pool_relogin(struct pool *p, char *copy, size_t pinlen, size_t cap)
 {
 	struct tba_session *old[AGENT_SESSIONS_MAX];
 	size_t nold, i;
-	char *copy = NULL;
-	size_t cap = pinlen + 1;
-	tba_err r = TBA_OK;
+	tba_err r;
 
-	pthread_mutex_lock(&p->tokmu);
-	if (!pool_locked(p))
-		goto out;
-	if ((copy = tba_secalloc(cap)) == NULL) {
-		r = TBA_ERR_NOMEM;
-		goto out;
-	}
-	memcpy(copy, pin, pinlen);
 	if ((r = tba_token_login(p->tok, copy, pinlen)) != TBA_OK) {
 		if (r == TBA_ERR_PIN_INCORRECT)
 			r = tba_seterr(r, "incorrect PIN; the agent stays locked");
-		goto out;
+		return r;
 	}
 	/*
 	 * Fresh sessions after a logout/login cycle: cached key handles may not
@@ -324,14 +389,51 @@ pool_unlock(struct pool *p, const char *pin, size_t pinlen)
 	p->pin = copy;
 	p->pinlen = pinlen;
 	p->pincap = cap;
-	copy = NULL;
 	p->locked = 0;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
-	r = TBA_OK;
+	return TBA_OK;
+}
+
+tba_err
+pool_unlock(struct pool *p, const char *pin, size_t pinlen)
+{
+	char *copy = NULL;
+	size_t cap = pinlen + 1;
+	tba_err r;
+
+	/* One at a time, the delay included: a second guess meanwhile is turned away at once. */
+	if (pthread_mutex_trylock(&p->unlock_mu) != 0)
+		return tba_seterr(TBA_ERR_LOCKED, "another Unlock is being checked; try again in "
+		    "a moment");
+	pthread_mutex_lock(&p->tokmu);
+	if (!pool_locked(p)) {
+		r = tba_seterr(TBA_ERR_INVALID, "the agent is not locked: nothing to unlock");
+		goto out;
+	}
+	if ((r = pool_unlock_check(p, pin, pinlen)) != TBA_OK)
+		goto out;
+	if ((copy = tba_secalloc(cap)) == NULL) {
+		r = TBA_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(copy, pin, pinlen);
+	if ((r = pool_relogin(p, copy, pinlen, cap)) != TBA_OK) {
+		/* The right PIN by the hash, yet refused: it changed; only the token can judge now. */
+		if (r == TBA_ERR_PIN_INCORRECT)
+			p->have_hash = 0;
+		goto out;
+	}
+	copy = NULL;
+	p->have_hash = 0;
+	tba_wipe(p->pinhash, sizeof(p->pinhash));
+	p->unlock_fails = 0;
 out:
 	tba_secfree(copy, cap);
 	pthread_mutex_unlock(&p->tokmu);
+	if (r == TBA_ERR_PIN_INCORRECT)
+		pool_unlock_delay(p);
+	pthread_mutex_unlock(&p->unlock_mu);
 	return r;
 }
 

@@ -27,6 +27,12 @@ struct pool {
 	int closing;
 	char *pin;                   /* secure memory; NULL while locked */
 	size_t pinlen, pincap;
+	/* While locked by Lock: a salted slow hash of the PIN, so a guess never reaches the token. */
+	unsigned char pinsalt[16];
+	unsigned char pinhash[32];
+	int have_hash;
+	pthread_mutex_t unlock_mu;   /* one Unlock at a time (its delay included) */
+	unsigned unlock_fails;       /* wrong Unlocks in a row: the next waits longer */
 	/* Recovery and keepalive (recover.c). */
 	int broken;                  /* the token went away: refuse until recovered */
 	int recovering;              /* a recovery attempt is due or running */
