@@ -23,7 +23,7 @@ tail -1 "$T_DIR/mal.out"
 expect_eq "every malformed request was refused cleanly" "$rc" 0
 check "the agent is still alive" kill -0 "$AGENT_PID"
 expect_rc "and still signs" 0 "$TBA" header mal GET https://api.example.com/after
-expect_grep "refusals are audited" 'op=Sign profile=mal .*result=PolicyDenied' "$T_DIR/agent.log"
+expect_grep "refusals are audited" 'op=Sign profile="mal" .*result="PolicyDenied"' "$T_DIR/agent.log"
 if grep -qE 'oauth_signature|mal&cs|mal\+ts' "$T_DIR/agent.log"; then
 	fail "the agent's log holds no signature or secret" "$(grep -m1 -E 'oauth_signature|mal&cs' "$T_DIR/agent.log")"
 else

@@ -37,7 +37,7 @@ start_agent || { fail "agent starts"; finish; }
 open_socket
 got=$(as_nobody "$TBA_AGENT_SOCK")
 expect_eq "uid 65534 can connect but is closed on" "$got" "CLOSED"
-expect_grep "the refusal is logged with uid and pid" 'uid=65534 pid=[0-9]+ op=connect .*result=refused' "$T_DIR/agent.log"
+expect_grep "the refusal is logged with uid and pid" 'uid=65534 pid=[0-9]+ op=connect .*result="refused"' "$T_DIR/agent.log"
 got=$("$PY" -c "$PING" "$TBA_AGENT_SOCK")
 expect_grep "the agent's own uid is served" '"version"' <(echo "$got")
 stop_agent

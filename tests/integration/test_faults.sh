@@ -180,6 +180,7 @@ stop_agent
 
 # Wrong PIN at start: one attempt, one line, exit 1.
 printf 'not-the-pin\n' >"$T_DIR/badpin"
+chmod 600 "$T_DIR/badpin"  # a PIN file others can read adds a warning line
 rules
 m=$(mark)
 TBA_TOKEN="pkcs11:token=tba-faults?module-path=$FAULTMOD&pin-source=file:$T_DIR/badpin" \
