@@ -2,7 +2,8 @@
  * agent.h - the parts of tba-agent and how they meet.
  *
  *   main.c      options, PIN, fork/daemonize, signals
- *   server.c    the listening socket, peer checks, one thread per connection
+ *   server.c    the listening socket, peer checks, the event loop and its workers
+ *   conn.c      one connection's buffers and I/O (conn.h)
  *   dispatch.c  one handler per protocol method (proto.h does the parsing)
  *   pool.c      the token: login, lock/unlock, the pool of signing sessions
  *   recover.c   reconnecting a token that went away; keepalive (pool_int.h)
@@ -26,7 +27,9 @@
  */
 #define AGENT_SESSIONS_DEFAULT 8
 #define AGENT_SESSIONS_MAX 16      /* YubiHSM 2 allows 16 sessions */
-#define AGENT_CONN_MAX 64          /* connections served at once */
+#define AGENT_CONN_MAX 4096        /* connections open at once (fewer if RLIMIT_NOFILE says so) */
+#define AGENT_CONN_PER_PEER 128    /* of them from one process: no peer starves the others */
+#define AGENT_WORKERS_EXTRA 4      /* worker threads beyond one per signing session */
 #define AGENT_IDLE_SEC 60          /* a connection with no request for this long is closed */
 #define AGENT_PARTIAL_SEC 30       /* a message must arrive completely within this */
 #define AGENT_ALLOW_MAX 16         /* --allow-uid entries */
@@ -116,6 +119,7 @@ void dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, s
 struct server_opts {
 	const uid_t *allow;     /* extra uids besides our own and root */
 	size_t nallow;
+	unsigned workers;       /* threads that answer requests */
 };
 
 /*

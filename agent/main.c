@@ -266,6 +266,11 @@ harden(void)
 
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)setrlimit(RLIMIT_CORE, &rl);
+	/* Thousands of idle connections are cheap now; let the descriptor limit allow them. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	umask(0177);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -329,6 +334,7 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 	    pool_label(ctx.pool));
 	so.allow = o->allow;
 	so.nallow = o->nallow;
+	so.workers = o->sessions + AGENT_WORKERS_EXTRA;
 	r = server_run(&ctx, &so, lfd, sigfd);
 	rc = r == TBA_OK ? 0 : 1;
 out:
