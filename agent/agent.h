@@ -7,7 +7,8 @@
  *   dispatch.c  one handler per protocol method (proto.h does the parsing)
  *   pool.c      the token: login, lock/unlock, the pool of signing sessions
  *   recover.c   reconnecting a token that went away; keepalive (pool_int.h)
- *   profiles.c  the in-memory profile table, reloaded on SIGHUP and misses
+ *   profiles.c  the in-memory profile table, re-read every second, on SIGHUP and misses
+ *   watch.c     the once-a-second thread: profile changes, --lock-after
  *   audit.c     one line per signature or refusal (stderr and a JSON file)
  */
 #ifndef TBA_AGENT_H
@@ -35,6 +36,7 @@
 #define AGENT_ALLOW_MAX 16         /* --allow-uid entries */
 #define AGENT_AHEAD_MAX 5          /* seconds a client timestamp may be ahead of our clock */
 #define AGENT_SKEW_MAX 3600        /* largest --max-skew */
+#define AGENT_LOCK_AFTER_MAX 31536000L  /* largest --lock-after: a year */
 
 /* pool.c: the token and its signing sessions. */
 struct pool;
@@ -68,6 +70,8 @@ tba_err profiles_new(struct pool *pool, struct profiles **out);
 void profiles_free(struct profiles *t);
 /* Re-reads the table from the token (SIGHUP). On failure the old table stays. */
 tba_err profiles_reload(struct profiles *t);
+/* profiles_reload, logging when the table changed (the watch thread, every second). */
+tba_err profiles_check(struct profiles *t);
 /* Copies the profile called name; a miss re-reads the token (at most once a second). */
 tba_err profiles_find(struct profiles *t, const char *name, struct tba_profile *out);
 /* A copy of the whole table (free()). */
@@ -114,6 +118,23 @@ struct peer {
  */
 void dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t len,
     struct tba_buf *out);
+
+/* The last request but Ping is now (--lock-after counts from here). */
+void dispatch_touch(void);
+/* Seconds since the last request but Ping. */
+long dispatch_idle_sec(void);
+
+/* watch.c: profile changes in the token, --lock-after. */
+struct watch;
+
+/*
+ * Starts a thread that every second re-reads the profiles (profiles_check)
+ * and, with lock_after_sec > 0, locks the pool after that long without a
+ * request.
+ */
+tba_err watch_start(struct agent_ctx *ctx, long lock_after_sec, struct watch **out);
+/* Stops it (a thread stuck in a hung token call is left behind). NULL is a no-op. */
+void watch_stop(struct watch *w);
 
 /* server.c */
 struct server_opts {

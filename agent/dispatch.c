@@ -6,6 +6,7 @@
  * with a nonce and timestamp that are the agent's own or checked here.
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,37 @@
 
 #define BASE_MAX (4 * TBA_PROTO_MAX)  /* a base string this long cannot fit a reply anyway */
 
+/* When the last request other than Ping came (CLOCK_MONOTONIC seconds), for --lock-after. */
+static atomic_long dispatch_last_sec;
+
+static long
+dispatch_now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+void
+dispatch_touch(void)
+{
+	atomic_store(&dispatch_last_sec, dispatch_now_sec());
+}
+
+long
+dispatch_idle_sec(void)
+{
+	return dispatch_now_sec() - atomic_load(&dispatch_last_sec);
+}
+
 /* What a handler leaves for the audit line. */
 struct outcome {
 	const char *profile;
 	const char *method;
 	const char *host;
 	const char *path;
+	int key_gone;   /* the token had no key for the profile: replaced or deleted meanwhile */
 };
 
 /* The nonce and timestamp to sign: the client's (checked) or the agent's own. */
@@ -71,7 +97,7 @@ find_profile(struct agent_ctx *ctx, const char *name, struct tba_profile *p)
 /* HMAC of base in the token, base64 into sig. */
 static tba_err
 sign_b64(struct agent_ctx *ctx, const struct tba_profile *p, const struct tba_buf *base,
-    struct tba_buf *sig)
+    struct tba_buf *sig, struct outcome *o)
 {
 	unsigned char mac[TBA_SIG_MAX];
 	size_t maclen = 0;
@@ -79,6 +105,7 @@ sign_b64(struct agent_ctx *ctx, const struct tba_profile *p, const struct tba_bu
 
 	if ((r = pool_sign(ctx->pool, p, base->data, base->len, mac, &maclen)) == TBA_OK)
 		r = tba_base64(mac, maclen, sig);
+	o->key_gone = r == TBA_ERR_NOT_FOUND;
 	tba_wipe(mac, sizeof(mac));
 	return r;
 }
@@ -122,7 +149,7 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	oq.sigmethod = p->sigmethod;
 	oq.realm = p->realm;
 	if ((r = tba_oauth_base_string(&oq, &base)) != TBA_OK ||
-	    (r = sign_b64(ctx, p, &base, &sig)) != TBA_OK ||
+	    (r = sign_b64(ctx, p, &base, &sig, o)) != TBA_OK ||
 	    (r = tba_oauth_header(&oq, tba_buf_str(&sig), &hdr)) != TBA_OK ||
 	    (r = tba_url_normalized(u, &sent)) != TBA_OK)
 		goto out;
@@ -169,7 +196,7 @@ do_passport(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_pro
 	if ((r = nonce_and_time(ctx, q, nonce, sizeof(nonce), ts, sizeof(ts))) != TBA_OK)
 		goto out;
 	if ((r = tba_passport_base_string(account, p->consumer_key, p->token_id, nonce, ts,
-	    &base)) != TBA_OK || (r = sign_b64(ctx, p, &base, &sig)) != TBA_OK)
+	    &base)) != TBA_OK || (r = sign_b64(ctx, p, &base, &sig, o)) != TBA_OK)
 		goto out;
 	tba_proto_writer_str(w, "account", account);
 	tba_proto_writer_str(w, "consumer_key", p->consumer_key);
@@ -245,6 +272,9 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 	tba_proto_writer_begin(&w, out);
 	if ((r = tba_proto_parse_request(msg, len, &q, &en)) != TBA_OK)
 		goto reply;
+	/* A health check's Ping does not keep the agent from locking itself. */
+	if (q.method != TBA_PM_PING)
+		dispatch_touch();
 	switch (q.method) {
 	case TBA_PM_PING:
 		tba_proto_writer_str(&w, "version", TBA_VERSION);
@@ -255,10 +285,17 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 		break;
 	case TBA_PM_SIGN:
 		r = do_sign(ctx, &q, &u, &prof, &o, &w);
+		/* `tba import --replace` swapped the key under us: read the token again, once. */
+		if (r == TBA_ERR_NOT_FOUND && o.key_gone && profiles_reload(ctx->profiles) == TBA_OK) {
+			tba_url_free(&u);
+			r = do_sign(ctx, &q, &u, &prof, &o, &w);
+		}
 		audited = 1;
 		break;
 	case TBA_PM_PASSPORT:
 		r = do_passport(ctx, &q, &prof, &o, &w);
+		if (r == TBA_ERR_NOT_FOUND && o.key_gone && profiles_reload(ctx->profiles) == TBA_OK)
+			r = do_passport(ctx, &q, &prof, &o, &w);
 		audited = 1;
 		break;
 	case TBA_PM_LOCK:

@@ -46,6 +46,7 @@ struct opts {
 	int kill;
 	unsigned sessions;
 	int default_sock;
+	long lock_after;  /* seconds without a request before the agent locks; 0: never */
 };
 
 static void
@@ -53,7 +54,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tba-agent [--token URI] [--socket PATH] [-f|--foreground] [--max-skew SECONDS]\n"
-	    "                 [--audit-log FILE] [--allow-uid UID]... [--sessions N] [-s|-c] [-k]\n\n"
+	    "                 [--audit-log FILE] [--allow-uid UID]... [--lock-after SECONDS]\n"
+	    "                 [--sessions N] [-s|-c] [-k]\n\n"
 	    "Holds a logged-in session to a PKCS#11 token and signs NetSuite (OAuth 1.0a TBA)\n"
 	    "requests inside it for clients on a Unix socket. Start it with\n"
 	    "    eval \"$(tba-agent)\"\n"
@@ -64,13 +66,16 @@ usage(FILE *f)
 	    "  --socket PATH      listen here (default $XDG_RUNTIME_DIR/tba/agent.sock,\n"
 	    "                     else /tmp/tba-UID/agent.sock)\n"
 	    "  -f, --foreground   stay in the foreground and log to stderr (for systemd)\n"
-	    "  --max-skew SECONDS refuse client timestamps further off than this (default 300)\n"
+	    "  --max-skew SECONDS refuse client timestamps further off than this (default 300,\n"
+	    "                     at most %d; never more than %d s ahead of the agent's clock)\n"
 	    "  --audit-log FILE   also append one JSON line per signature to FILE\n"
 	    "  --allow-uid UID    let this user (uid or name) use the agent too (repeatable)\n"
+	    "  --lock-after SECONDS  lock after this long without a request (Ping aside);\n"
+	    "                     'tba unlock' unlocks\n"
 	    "  --sessions N       signing sessions to keep open (1-%d, default %d)\n"
 	    "  -s, -c             print sh or csh commands (default: guessed from $SHELL)\n"
 	    "  -k                 stop the agent in $TBA_AGENT_PID and wait until it exited\n",
-	    AGENT_SESSIONS_MAX, AGENT_SESSIONS_DEFAULT);
+	    AGENT_SKEW_MAX, AGENT_AHEAD_MAX, AGENT_SESSIONS_MAX, AGENT_SESSIONS_DEFAULT);
 }
 
 static int __attribute__((format(printf, 1, 2)))
@@ -113,6 +118,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"audit-log", required_argument, NULL, 'A'},
 		{"allow-uid", required_argument, NULL, 'U'},
 		{"sessions", required_argument, NULL, 'N'},
+		{"lock-after", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -157,6 +163,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_long(optarg, 1, AGENT_SESSIONS_MAX, &v) != 0)
 				return bad_usage("--sessions wants 1 to 16, not '%s'", optarg);
 			o->sessions = (unsigned)v;
+			break;
+		case 'L':
+			if (parse_long(optarg, 1, AGENT_LOCK_AFTER_MAX, &v) != 0)
+				return bad_usage("--lock-after wants 1 to %ld seconds, not '%s'",
+				    (long)AGENT_LOCK_AFTER_MAX, optarg);
+			o->lock_after = v;
 			break;
 		case 's': o->csh = 0; break;
 		case 'c': o->csh = 1; break;
@@ -302,6 +314,7 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 {
 	struct agent_ctx ctx;
 	struct server_opts so;
+	struct watch *watch = NULL;
 	struct stat st;
 	sigset_t set;
 	ino_t ino = 0;
@@ -322,7 +335,8 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 	}
 	if ((r = pool_open(o->token, pin, pinlen, pincap, o->sessions, &ctx.pool)) != TBA_OK)
 		goto out;
-	if ((r = profiles_new(ctx.pool, &ctx.profiles)) != TBA_OK)
+	if ((r = profiles_new(ctx.pool, &ctx.profiles)) != TBA_OK ||
+	    (r = watch_start(&ctx, o->lock_after, &watch)) != TBA_OK)
 		goto out;
 	if ((r = server_listen(o->sock, &lfd, &activated)) != TBA_OK)
 		goto out;
@@ -347,6 +361,7 @@ out:
 		(void)unlink(o->sock);
 	if (lfd >= 0)
 		close(lfd);
+	watch_stop(watch);
 	pool_close(ctx.pool);
 	profiles_free(ctx.profiles);
 	audit_close();

@@ -1,7 +1,8 @@
 /*
  * profiles.c - the profiles the agent serves, read from the token at start,
- * on SIGHUP, and when a request names a profile the table lacks (so a
- * `tba import` while the agent runs is seen without a signal).
+ * every second (watch.c), on SIGHUP, when a request names a profile the
+ * table lacks and when a profile's key is gone (dispatch.c): so an import,
+ * `import --replace` or delete by another process is seen without a signal.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,23 +55,43 @@ profiles_free(struct profiles *t)
 	free(t);
 }
 
+/* Re-reads the table; *changed (may be NULL) tells whether it differs from the one it replaced. */
 static tba_err
-profiles_reload_locked(struct profiles *t)
+profiles_reload_locked(struct profiles *t, int *changed)
 {
 	struct tba_profile *v = NULL, *old;
 	size_t n = 0;
+	int diff;
 	tba_err r;
 
 	if ((r = pool_profiles(t->pool, &v, &n)) != TBA_OK)
 		return r;
 	pthread_rwlock_wrlock(&t->lk);
 	old = t->v;
+	/* Both come zeroed from calloc and the same parser: equal profiles compare equal. */
+	diff = n != t->n || (n > 0 && memcmp(v, old, n * sizeof(*v)) != 0);
 	t->v = v;
 	t->n = n;
 	pthread_rwlock_unlock(&t->lk);
 	free(old);
+	if (changed != NULL)
+		*changed = diff;
 	tba_debug("%zu profile(s) loaded", n);
 	return TBA_OK;
+}
+
+tba_err
+profiles_check(struct profiles *t)
+{
+	int changed = 0;
+	tba_err r;
+
+	pthread_mutex_lock(&t->reload_mu);
+	r = profiles_reload_locked(t, &changed);
+	pthread_mutex_unlock(&t->reload_mu);
+	if (r == TBA_OK && changed)
+		tba_info("the profiles in the token changed: table re-read");
+	return r;
 }
 
 tba_err
@@ -79,7 +100,7 @@ profiles_reload(struct profiles *t)
 	tba_err r;
 
 	pthread_mutex_lock(&t->reload_mu);
-	r = profiles_reload_locked(t);
+	r = profiles_reload_locked(t, NULL);
 	pthread_mutex_unlock(&t->reload_mu);
 	return r;
 }
@@ -115,7 +136,7 @@ profiles_find(struct profiles *t, const char *name, struct tba_profile *out)
 	if (t->last_miss.tv_sec == 0 || now.tv_sec - t->last_miss.tv_sec >= PROFILES_MISS_INTERVAL) {
 		t->last_miss = now;
 		reload = 1;
-		if (profiles_reload_locked(t) != TBA_OK)
+		if (profiles_reload_locked(t, NULL) != TBA_OK)
 			tba_debug("profile reload after a miss failed: %s", tba_errmsg(TBA_ERR_TOKEN));
 	}
 	pthread_mutex_unlock(&t->reload_mu);

@@ -104,6 +104,7 @@ if [ -f "$FAULTMOD" ]; then
 	expect_eq "wrong PIN: it failed with CKR_PIN_INCORRECT" "$(grep '^C_Login ' "$TBA_FAULT_LOG")" "C_Login 0xa0"
 	: >"$TBA_FAULT_LOG"
 	echo 000000 >"$T_DIR/badpin"
+	chmod 600 "$T_DIR/badpin"  # readable by others adds a warning line
 	refused "wrong PIN from a file, keys" 1 'wrong PIN' \
 		"$TBA" keys --token "pkcs11:token=$LABEL?module-path=$FAULTMOD&pin-source=file:$T_DIR/badpin"
 	expect_eq "wrong PIN from a file: exactly one C_Login" "$(grep -c '^C_Login ' "$TBA_FAULT_LOG")" 1
