@@ -370,15 +370,16 @@ server_accept_one(struct server *s, int lfd)
 	struct conn *c;
 	const char *full;
 	char why[160];
-	int fd;
+	int fd, err;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			server_refuse(s, -1, -1, strerror(errno));
+		err = errno;
+		if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+			server_refuse(s, -1, -1, strerror(err));
 			usleep(100 * 1000);
 		}
-		return errno == EINTR || errno == ECONNABORTED;
+		return err == EINTR || err == ECONNABORTED;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 ||
 	    !peer_allowed(s->o, cred.uid)) {

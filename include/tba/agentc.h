@@ -20,7 +20,11 @@
 
 struct tba_agentc;
 
-/* path NULL: $TBA_AGENT_SOCK (unset: TBA_ERR_AGENT). */
+/*
+ * path NULL: $TBA_AGENT_SOCK (unset: TBA_ERR_AGENT). Before anything is sent,
+ * the listener's uid (SO_PEERCRED) must be ours, root or $TBA_AGENT_UID;
+ * otherwise TBA_ERR_AGENT with one line saying whose socket it is.
+ */
 tba_err tba_agentc_connect(const char *path, struct tba_agentc **out);
 void tba_agentc_close(struct tba_agentc *c);
 

@@ -26,22 +26,34 @@ struct tba_agentc {
 };
 
 /*
- * Before a byte (a PIN above all) goes out: the listener must be our own uid
- * or root. A socket in a shared folder may belong to someone else.
+ * Before a byte (a PIN above all) goes out: the listener must be our own uid,
+ * root, or the uid in $TBA_AGENT_UID (a system agent with its own user). A
+ * socket in a shared folder may belong to someone else.
  */
 static tba_err
 agentc_check_peer(int fd, const char *path)
 {
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
+	const char *env;
+	unsigned long v;
+	char *end;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || cl != sizeof(cred))
 		return tba_seterr(TBA_ERR_AGENT, "cannot tell who listens on %s (%s); not using it",
 		    path, strerror(errno));
-	if (cred.uid != geteuid() && cred.uid != 0)
-		return tba_seterr(TBA_ERR_AGENT, "the socket %s is served by uid %ld, not by you: "
-		    "not sending anything there; check TBA_AGENT_SOCK", path, (long)cred.uid);
-	return TBA_OK;
+	if (cred.uid == geteuid() || cred.uid == 0)
+		return TBA_OK;
+	/* A system agent running as its own user: trusted only when named explicitly. */
+	if ((env = getenv("TBA_AGENT_UID")) != NULL && env[0] >= '0' && env[0] <= '9') {
+		errno = 0;
+		v = strtoul(env, &end, 10);
+		if (errno == 0 && *end == '\0' && v == (unsigned long)cred.uid)
+			return TBA_OK;
+	}
+	return tba_seterr(TBA_ERR_AGENT, "the socket %s is served by uid %ld, not by you: "
+	    "not sending anything there; check TBA_AGENT_SOCK (or set TBA_AGENT_UID=%ld "
+	    "to trust that user's agent)", path, (long)cred.uid, (long)cred.uid);
 }
 
 tba_err

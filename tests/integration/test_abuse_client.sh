@@ -4,7 +4,8 @@
 # then drops to 65534 before listen(2), which is when the kernel records
 # the credentials SO_PEERCRED reports) accepts connections and records
 # what it receives. `tba unlock` (the PIN on stdin) and `tba list` must
-# refuse it with one line and send nothing. Needs root to change uid.
+# refuse it with one line and send nothing, unless TBA_AGENT_UID names that
+# uid (a system agent with a user of its own). Needs root to change uid.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -22,7 +23,7 @@ os.setuid(65534)
 s.listen(8)
 s.settimeout(15)
 print("listening", flush=True)
-for _ in range(2):
+for _ in range(3):
     c, _ = s.accept()
     c.settimeout(2)
     data = b""
@@ -47,4 +48,8 @@ expect_eq "... in one line" "$(wc -l <"$T_DIR/err")" 1
 expect_rc "tba list refuses it too" 2 "$TBA" list
 sleep 2.5
 expect_eq "the listener received nothing from either" "$(grep -c '^received 0$' "$T_DIR/got")" 2
+# A system agent running as its own user is trusted when named (TBA_AGENT_UID).
+TBA_AGENT_UID=65534 "$TBA" list >/dev/null 2>&1
+sleep 2.5
+expect_grep "with TBA_AGENT_UID=65534 the request goes out" '^received [1-9]' "$T_DIR/got"
 finish
