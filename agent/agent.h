@@ -17,6 +17,7 @@
 
 #include "tba/buf.h"
 #include "tba/err.h"
+#include "tba/policy.h"
 #include "tba/profile.h"
 
 /*
