@@ -84,11 +84,13 @@ pool_open(const char *uri, char **pin, size_t pinlen, size_t pincap, unsigned ns
 {
 	struct pool *p = NULL;
 	struct recover *rec;
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
 	*out = NULL;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	pthread_mutex_init(&p->tokmu, NULL);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
@@ -325,7 +327,7 @@ pool_unlock(struct pool *p, const char *pin, size_t pinlen)
 	if (!pool_locked(p))
 		goto out;
 	if ((copy = tba_secalloc(cap)) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	memcpy(copy, pin, pinlen);

@@ -263,19 +263,19 @@ tba_profile_to_json(const struct tba_profile *p, char **out)
 	    cJSON_AddStringToObject(o, "token_id", p->token_id) == NULL ||
 	    cJSON_AddStringToObject(o, "signature_method", tba_sigmethod_name(p->sigmethod)) == NULL ||
 	    (hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	for (i = 0; i < p->nhosts; i++) {
 		if (!cJSON_AddItemToArray(hosts, cJSON_CreateString(p->hosts[i]))) {
-			r = TBA_ERR_NOMEM;
+			r = tba_nomem();
 			goto out;
 		}
 	}
 	if (cJSON_AddNumberToObject(o, "created", (double)p->created) == NULL ||
 	    cJSON_AddStringToObject(o, "key_id", hex) == NULL ||
 	    (s = cJSON_PrintUnformatted(o)) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	if (strlen(s) > TBA_META_MAX) {
