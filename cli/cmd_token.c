@@ -1,6 +1,6 @@
 /*
  * cmd_token.c - tba import, tba keys, tba delete: the commands that talk to
- * the token directly (SPEC.md §5). Everything the user typed is checked
+ * the token directly (man/tba.1). Everything the user typed is checked
  * before the token is touched or a secret is read.
  */
 #include <getopt.h>
