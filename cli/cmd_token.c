@@ -115,9 +115,8 @@ token_realm_ok(const char *s)
 	return 1;
 }
 
-/* Opens the token named by uri and logs in with the PIN its URI gives (asked for once). */
-static tba_err
-token_login(const char *uri, struct tba_token **out)
+tba_err
+cli_token_login(const char *uri, struct tba_token **out)
 {
 	struct tba_token *t = NULL;
 	char *pin = NULL;
@@ -471,7 +470,7 @@ cmd_keys(int argc, char **argv)
 		return cli_usage("keys", "unexpected argument '%.40s'", argv[optind]);
 	if ((uri = cli_token_uri(token)) == NULL)
 		return cli_usage("keys", "name the token with --token URI or TBA_TOKEN");
-	if ((r = token_login(uri, &t)) != TBA_OK ||
+	if ((r = cli_token_login(uri, &t)) != TBA_OK ||
 	    (r = tba_token_profiles(t, &v, &n)) != TBA_OK) {
 		rc = cli_fail(r, "keys");
 		goto out;
@@ -510,7 +509,7 @@ cmd_delete(int argc, char **argv)
 		    "A-Z a-z 0-9 . _ -", name);
 	if ((uri = cli_token_uri(token)) == NULL)
 		return cli_usage("delete", "name the token with --token URI or TBA_TOKEN");
-	if ((r = token_login(uri, &t)) != TBA_OK ||
+	if ((r = cli_token_login(uri, &t)) != TBA_OK ||
 	    (r = tba_token_delete(t, name)) != TBA_OK) {
 		rc = cli_fail(r, "delete");
 		goto out;
