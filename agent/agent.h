@@ -6,7 +6,7 @@
  *   conn.c      one connection's buffers and I/O (conn.h)
  *   dispatch.c  one handler per protocol method (proto.h does the parsing)
  *   pool.c      the token: login, lock/unlock, the pool of signing sessions
- *   recover.c   reconnecting a token that went away; keepalive (pool_int.h)
+ *   recover.c   reconnecting a token that went away; keepalive (recover.h)
  *   profiles.c  the in-memory profile table, re-read every second, on SIGHUP and misses
  *   watch.c     the once-a-second thread: profile changes, --lock-after
  *   audit.c     one line per signature or refusal (stderr and a JSON file)
@@ -19,12 +19,12 @@
 
 #include "tba/buf.h"
 #include "tba/err.h"
+#include "tba/policy.h"
 #include "tba/profile.h"
 
 /*
  * One session per busy connection, up to 8: with fewer, threads queue for a
- * session (a futex sleep and wake each); bench/run measured 8 sessions ~6%
- * faster than 4 with 8 clients.
+ * session (a futex sleep and wake each); doc/performance.md has the figures.
  */
 #define AGENT_SESSIONS_DEFAULT 8
 #define AGENT_SESSIONS_MAX 16      /* YubiHSM 2 allows 16 sessions */
@@ -55,9 +55,17 @@ const char *pool_label(const struct pool *p);
 /* HMAC of msg with prof's key in the token, on a borrowed session. TBA_ERR_LOCKED when locked. */
 tba_err pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_t len,
     unsigned char *mac, size_t *maclen);
-/* Logs out and forgets the PIN; Sign/Passport get TBA_ERR_LOCKED until pool_unlock. */
+/*
+ * Logs out and forgets the PIN, keeping a salted PBKDF2 hash of it; Sign and
+ * Passport get TBA_ERR_LOCKED until pool_unlock.
+ */
 tba_err pool_lock(struct pool *p);
-/* Logs in with pin (one attempt). Only a PIN that worked replaces the stored one. */
+/*
+ * Unlocks with pin: checked first against the hash kept at Lock (a wrong
+ * PIN never reaches the token), then one C_Login. A wrong PIN waits longer
+ * each time in a row; an Unlock while another is checked is TBA_ERR_LOCKED
+ * at once; an agent that is not locked is TBA_ERR_INVALID.
+ */
 tba_err pool_unlock(struct pool *p, const char *pin, size_t pinlen);
 int pool_locked(struct pool *p);
 /* tba_token_profiles() under the token lock. */

@@ -15,8 +15,8 @@
  * AGENT_IDLE_SEC, a message must arrive within AGENT_PARTIAL_SEC, and a peer
  * that does not read its replies is closed after AGENT_PARTIAL_SEC.
  *
- * The thread-per-connection server this replaced served 8 persistent clients
- * some 10% faster on a 2-vCPU VM (one wake-up less per request), but 64
+ * The thread-per-connection server this replaced answered one client with
+ * one wake-up less per request (doc/performance.md has the figures), but 64
  * connections held by one process locked everyone else out.
  */
 #include <errno.h>

@@ -301,6 +301,7 @@ def oracle(sock, which):
     agent must run with its clock at the vector's time (faketime): it takes
     no timestamp more than --max-skew (at most an hour) old."""
     c = agentwire.Conn(sock)
+    # Oracle's published vectors (doc/PROTOCOL.md, appendix A).
     vec = [("GET", "https://123456.suitetalk.api.netsuite.com/services/rest/record/v1/employee/40",
             "B5OIWznZ2YP0OB7VrJrGkYsTh+8H+5T9Hag+o92q0zY="),
            ("POST", "https://123456.restlets.api.netsuite.com/app/site/hosting/restlet.nl"
