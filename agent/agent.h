@@ -6,6 +6,7 @@
  *   conn.c      one connection's buffers and I/O (conn.h)
  *   dispatch.c  one handler per protocol method (proto.h does the parsing)
  *   pool.c      the token: login, lock/unlock, the pool of signing sessions
+ *   pinguard.c  a locked agent's PIN hash and Unlock's growing delay (pinguard.h)
  *   recover.c   reconnecting a token that went away; keepalive (recover.h)
  *   profiles.c  the in-memory profile table, re-read every second, on SIGHUP and misses
  *   watch.c     the once-a-second thread: profile changes, --lock-after

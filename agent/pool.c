@@ -14,11 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include "agent.h"
+#include "pinguard.h"
 #include "recover.h"
 #include "tba/log.h"
 #include "tba/mem.h"
@@ -28,11 +25,6 @@
 #define POOL_RECOVER_WAIT_SEC 2     /* a request waits this long for a running attempt */
 #define POOL_BUSY_SEC 5             /* no session back for this long: the token hangs */
 #define POOL_HUNG_SEC 5             /* a token call still running after this is abandoned */
-/* PBKDF2-HMAC-SHA256 rounds for the locked PIN's hash: ~50 ms (35 ms per 100000 measured). */
-#define POOL_PIN_ITER 150000
-/* A wrong Unlock waits 200 ms per failure in a row, at most 10 s (ssh-agent's growing delay). */
-#define POOL_UNLOCK_DELAY_MS 200
-#define POOL_UNLOCK_DELAY_MAX_MS 10000
 
 struct pool {
 	struct tba_token *tok;
@@ -47,12 +39,7 @@ struct pool {
 	int closing;
 	char *pin;                   /* secure memory; NULL while locked */
 	size_t pinlen, pincap;
-	/* While locked by Lock: a salted slow hash of the PIN, so a guess never reaches the token. */
-	unsigned char pinsalt[16];
-	unsigned char pinhash[32];
-	int have_hash;
-	pthread_mutex_t unlock_mu;   /* one Unlock at a time (its delay included) */
-	unsigned unlock_fails;       /* wrong Unlocks in a row: the next waits longer */
+	struct pinguard guard;       /* while locked by Lock: the PIN's hash, Unlock's delay */
 	/* Token loss and recovery (pool_rebuild, driven by recover.c). */
 	int broken;                  /* the token went away: refuse until recovered */
 	int recovering;              /* a recovery attempt is due or running */
@@ -63,8 +50,6 @@ struct pool {
 
 static int pool_owns(const struct pool *p, const struct tba_session *s);
 static void pool_broken(struct pool *p, tba_err why);
-static tba_err pool_pin_hash(const char *pin, size_t pinlen, unsigned char *salt, int fresh,
-    unsigned char *out);
 
 static void
 pool_forget_pin(struct pool *p)
@@ -110,7 +95,7 @@ pool_open(const char *uri, char **pin, size_t pinlen, size_t pincap, unsigned ns
 	}
 	pthread_mutex_init(&p->tokmu, NULL);
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_mutex_init(&p->unlock_mu, NULL);
+	pinguard_init(&p->guard);
 	pthread_cond_init(&p->cv, NULL);
 	if (pin != NULL && *pin != NULL) {
 		p->pin = *pin;
@@ -187,8 +172,7 @@ pool_close(struct pool *p)
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv);
 		pthread_mutex_destroy(&p->tokmu);
-		pthread_mutex_destroy(&p->unlock_mu);
-		tba_wipe(p->pinhash, sizeof(p->pinhash));
+		pinguard_destroy(&p->guard);
 		free(p);
 	}
 }
@@ -326,8 +310,8 @@ pool_lock(struct pool *p)
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 	/* Kept to check Unlock's guesses against, so that none of them reaches the token. */
-	p->have_hash = p->pin != NULL && pool_pin_hash(p->pin, p->pinlen, p->pinsalt, 1,
-	    p->pinhash) == TBA_OK;
+	if (p->pin != NULL && (r = pinguard_set(&p->guard, p->pin, p->pinlen)) != TBA_OK)
+		tba_warn("%s: Unlock will ask the token", tba_errmsg(r));
 	pool_forget_pin(p);
 	if ((r = tba_token_logout(p->tok)) != TBA_OK)
 		tba_warn("logout: %s (the agent refuses to sign all the same)", tba_errmsg(r));
@@ -335,63 +319,6 @@ pool_lock(struct pool *p)
 out:
 	pthread_mutex_unlock(&p->tokmu);
 	return r;
-}
-
-/*
- * PBKDF2-HMAC-SHA256 of the PIN into out[32]; with fresh set, a new random
- * salt first.
- */
-static tba_err
-pool_pin_hash(const char *pin, size_t pinlen, unsigned char *salt, int fresh,
-    unsigned char *out)
-{
-	if (fresh && RAND_bytes(salt, 16) != 1)
-		return tba_seterr(TBA_ERR_CRYPTO, "no random bytes for the PIN's salt");
-	if (PKCS5_PBKDF2_HMAC(pin, (int)pinlen, salt, 16, POOL_PIN_ITER, EVP_sha256(), 32,
-	    out) != 1)
-		return tba_seterr(TBA_ERR_CRYPTO, "cannot hash the PIN");
-	return TBA_OK;
-}
-
-/* The growing wait after a wrong Unlock; only this Unlock's thread sleeps. */
-static void
-pool_unlock_delay(struct pool *p)
-{
-	unsigned long ms;
-	struct timespec ts;
-
-	if (p->unlock_fails < 1000)
-		p->unlock_fails++;
-	ms = (unsigned long)POOL_UNLOCK_DELAY_MS * p->unlock_fails;
-	if (ms > POOL_UNLOCK_DELAY_MAX_MS)
-		ms = POOL_UNLOCK_DELAY_MAX_MS;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		continue;
-}
-
-/*
- * Checks pin against the hash kept at Lock, without the token: TBA_OK when
- * it matches (or there is no hash: the agent locked itself after the token
- * refused the PIN, and only the token can tell).
- */
-static tba_err
-pool_unlock_check(struct pool *p, const char *pin, size_t pinlen)
-{
-	unsigned char h[32];
-	tba_err r;
-
-	if (!p->have_hash)
-		return TBA_OK;
-	if ((r = pool_pin_hash(pin, pinlen, p->pinsalt, 0, h)) != TBA_OK)
-		return r;
-	r = CRYPTO_memcmp(h, p->pinhash, sizeof(h)) == 0 ? TBA_OK : TBA_ERR_PIN_INCORRECT;
-	tba_wipe(h, sizeof(h));
-	if (r != TBA_OK)
-		return tba_seterr(r, "incorrect PIN; the agent stays locked (checked by the agent: "
-		    "the token's retry counter was not touched)");
-	return TBA_OK;
 }
 
 /* Unlock's login: with the PIN, then fresh sessions; tokmu held. copy is taken on success. */
@@ -442,7 +369,7 @@ pool_unlock(struct pool *p, const char *pin, size_t pinlen)
 	tba_err r;
 
 	/* One at a time, the delay included: a second guess meanwhile is turned away at once. */
-	if (pthread_mutex_trylock(&p->unlock_mu) != 0)
+	if (!pinguard_enter(&p->guard))
 		return tba_seterr(TBA_ERR_LOCKED, "another Unlock is being checked; try again in "
 		    "a moment");
 	pthread_mutex_lock(&p->tokmu);
@@ -450,7 +377,7 @@ pool_unlock(struct pool *p, const char *pin, size_t pinlen)
 		r = tba_seterr(TBA_ERR_INVALID, "the agent is not locked: nothing to unlock");
 		goto out;
 	}
-	if ((r = pool_unlock_check(p, pin, pinlen)) != TBA_OK)
+	if ((r = pinguard_check(&p->guard, pin, pinlen)) != TBA_OK)
 		goto out;
 	if ((copy = tba_secalloc(cap)) == NULL) {
 		r = tba_nomem();
@@ -460,19 +387,15 @@ pool_unlock(struct pool *p, const char *pin, size_t pinlen)
 	if ((r = pool_unlock_login(p, copy, pinlen, cap)) != TBA_OK) {
 		/* The right PIN by the hash, yet refused: it changed; only the token can judge now. */
 		if (r == TBA_ERR_PIN_INCORRECT)
-			p->have_hash = 0;
+			pinguard_clear(&p->guard);
 		goto out;
 	}
 	copy = NULL;
-	p->have_hash = 0;
-	tba_wipe(p->pinhash, sizeof(p->pinhash));
-	p->unlock_fails = 0;
+	pinguard_clear(&p->guard);
 out:
 	tba_secfree(copy, cap);
 	pthread_mutex_unlock(&p->tokmu);
-	if (r == TBA_ERR_PIN_INCORRECT)
-		pool_unlock_delay(p);
-	pthread_mutex_unlock(&p->unlock_mu);
+	pinguard_leave(&p->guard, r == TBA_ERR_PIN_INCORRECT);
 	return r;
 }
 
