@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@
 #define SERVER_ACCEPT_BURST 256   /* accepts per wake-up, so the others are served too */
 #define SERVER_REFUSE_LOG_SEC 10  /* at most one refusal line per this many seconds */
 #define WORKER_STACK (1024 * 1024)
+#define SERVER_LINGER_MS 5         /* a worker waits this long for its connection's next request */
 
 struct server {
 	struct agent_ctx *ctx;
@@ -282,6 +284,36 @@ server_next_locked(struct server *s, struct conn *c, long now)
 		server_arm(s, c, CONN_READ, now);
 }
 
+/*
+ * A worker that has just answered c waits a moment for c's next request: a
+ * client signing in a loop sends it within microseconds, and answering it
+ * here saves the trip through the event thread (a wake-up each way; one
+ * client got about half the signatures a second without this). Only while
+ * the queue is empty and another worker is free for it, and at most
+ * SERVER_LINGER_MS: an idle connection still costs no thread.
+ * 1 when a complete request arrived.
+ */
+static int
+server_linger(struct server *s, struct conn *c)
+{
+	struct pollfd pfd;
+	int ok;
+
+	if (c->outoff < c->out.len || c->doomed || c->eof || conn_ready(c))
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	ok = !s->stopping && s->qhead == NULL && s->nworkers - s->nworking >= 1;
+	pthread_mutex_unlock(&s->mu);
+	if (!ok)
+		return 0;
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, SERVER_LINGER_MS) <= 0)
+		return 0;
+	return conn_read(c, server_now_ms()) == CONN_READY;
+}
+
 static void *
 server_worker(void *arg)
 {
@@ -301,7 +333,9 @@ server_worker(void *arg)
 		c->state = CONN_WORK;
 		s->nworking++;
 		pthread_mutex_unlock(&s->mu);
-		conn_work(c, s->ctx, server_now_ms());
+		do
+			conn_work(c, s->ctx, server_now_ms());
+		while (server_linger(s, c));
 		pthread_mutex_lock(&s->mu);
 		s->nworking--;
 		server_next_locked(s, c, server_now_ms());
