@@ -49,6 +49,7 @@
 #define SERVER_ACCEPT_BURST 256   /* accepts per wake-up, so the others are served too */
 #define SERVER_REFUSE_LOG_SEC 10  /* at most one refusal line per this many seconds */
 #define WORKER_STACK (1024 * 1024)
+#define SERVER_WORKERS_MAX (AGENT_SESSIONS_MAX + AGENT_WORKERS_EXTRA)
 #define SERVER_LINGER_MS 5         /* a worker waits this long for its connection's next request */
 
 struct server {
@@ -63,6 +64,11 @@ struct server {
 	struct conn *qhead, *qtail; /* connections with a request to answer */
 	int nworking;               /* connections a worker holds */
 	int nworkers;               /* worker threads alive */
+	/* Workers are joined at exit (OpenSSL's exit-time cleanup must not race their TSD). */
+	pthread_t th[SERVER_WORKERS_MAX];
+	int started[SERVER_WORKERS_MAX];
+	int exited[SERVER_WORKERS_MAX];
+	struct server_warg { struct server *s; int i; } warg[SERVER_WORKERS_MAX];
 	int stopping;
 	long conn_max;
 	/* Rate-limited refusal log (event thread only). */
@@ -317,7 +323,8 @@ server_linger(struct server *s, struct conn *c)
 static void *
 server_worker(void *arg)
 {
-	struct server *s = arg;
+	struct server_warg *wa = arg;
+	struct server *s = wa->s;
 	struct conn *c;
 
 	pthread_mutex_lock(&s->mu);
@@ -343,6 +350,7 @@ server_worker(void *arg)
 			pthread_cond_broadcast(&s->idle_cv);
 	}
 	s->nworkers--;
+	s->exited[wa->i] = 1;
 	pthread_cond_broadcast(&s->idle_cv);
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -524,7 +532,7 @@ server_stop(struct server *s)
 {
 	struct timespec until;
 	struct conn *c, *next;
-	int gone;
+	int gone, i;
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += SERVER_STOP_WAIT_SEC;
@@ -546,6 +554,11 @@ server_stop(struct server *s)
 	}
 	gone = s->nworkers == 0;
 	pthread_mutex_unlock(&s->mu);
+	/* Those that left their loop are about to return: wait until they have. */
+	for (i = 0; i < SERVER_WORKERS_MAX; i++) {
+		if (s->started[i] && s->exited[i])
+			pthread_join(s->th[i], NULL);
+	}
 	return gone;
 }
 
@@ -553,22 +566,25 @@ static tba_err
 server_start_workers(struct server *s, unsigned n)
 {
 	pthread_attr_t attr;
-	pthread_t th;
 	unsigned i;
 
+	if (n > SERVER_WORKERS_MAX)
+		n = SERVER_WORKERS_MAX;
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, WORKER_STACK);
 	for (i = 0; i < n; i++) {
+		s->warg[i].s = s;
+		s->warg[i].i = (int)i;
 		pthread_mutex_lock(&s->mu);
 		s->nworkers++;
 		pthread_mutex_unlock(&s->mu);
-		if (pthread_create(&th, &attr, server_worker, s) != 0) {
+		if (pthread_create(&s->th[i], &attr, server_worker, &s->warg[i]) != 0) {
 			pthread_mutex_lock(&s->mu);
 			s->nworkers--;
 			pthread_mutex_unlock(&s->mu);
 			break;
 		}
+		s->started[i] = 1;
 	}
 	pthread_attr_destroy(&attr);
 	if (i == 0)

@@ -27,6 +27,7 @@ struct watch {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;     /* CLOCK_MONOTONIC */
 	int stop;
+	int done;              /* the thread left its loop (it returns right after) */
 	pthread_t th;
 };
 
@@ -74,6 +75,8 @@ watch_main(void *arg)
 			tba_debug("profile check failed: %s", tba_errmsg(r));
 		pthread_mutex_lock(&w->mu);
 	}
+	w->done = 1;
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
@@ -108,21 +111,33 @@ watch_start(struct agent_ctx *ctx, long lock_after_sec, struct watch **out)
 void
 watch_stop(struct watch *w)
 {
-	struct timespec until;
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	int done, i;
 
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
-	pthread_cond_signal(&w->cv);
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += WATCH_STOP_WAIT_SEC;
+	/*
+	 * Polled with relative sleeps rather than an absolute timed wait: an
+	 * agent whose wall clock is set back (tests run one under libfaketime)
+	 * must still wait.
+	 */
+	for (i = 0, done = 0; !done && i < WATCH_STOP_WAIT_SEC * 100; i++) {
+		pthread_mutex_lock(&w->mu);
+		done = w->done;
+		pthread_mutex_unlock(&w->mu);
+		if (!done)
+			nanosleep(&pause, NULL);
+	}
 	/* Stuck in a hung token call: left behind, the process is about to exit. */
-	if (pthread_timedjoin_np(w->th, NULL, &until) != 0) {
+	if (!done) {
 		tba_warn("the profile watch is stuck in a token call; exiting without it");
 		return;
 	}
+	pthread_join(w->th, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);
