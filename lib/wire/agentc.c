@@ -23,6 +23,9 @@ struct tba_agentc {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *rbuf;      /* TBA_PROTO_MAX bytes */
 	size_t rlen;     /* bytes buffered (a reply's tail never precedes its request) */
+	/* The last AuthorizationFailed's extra parameters (tba_agentc_authz_detail). */
+	char authz_error[64];
+	long authz_status;
 };
 
 tba_err
@@ -114,6 +117,23 @@ agentc_write(struct tba_agentc *c, const char *p, size_t n)
 	return TBA_OK;
 }
 
+/* Keeps http_status and error of an AuthorizationFailed reply (already checked well-formed). */
+static void
+agentc_authz_keep(struct tba_agentc *c, const char *msg, size_t len)
+{
+	cJSON *j = cJSON_ParseWithLength(msg, len);
+	const cJSON *p, *v;
+
+	p = cJSON_GetObjectItemCaseSensitive(j, "parameters");
+	v = cJSON_GetObjectItemCaseSensitive(p, "error");
+	if (cJSON_IsString(v))
+		snprintf(c->authz_error, sizeof(c->authz_error), "%s", v->valuestring);
+	v = cJSON_GetObjectItemCaseSensitive(p, "http_status");
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1000)
+		c->authz_status = (long)v->valuedouble;
+	cJSON_Delete(j);
+}
+
 /* Reads one reply and turns it into *reply or an error. */
 static tba_err
 agentc_read(struct tba_agentc *c, cJSON **reply)
@@ -144,6 +164,10 @@ agentc_read(struct tba_agentc *c, cJSON **reply)
 		c->rlen += (size_t)n;
 	}
 	r = tba_proto_parse_reply(c->rbuf, mlen, reply, &en, &msg);
+	c->authz_error[0] = '\0';
+	c->authz_status = 0;
+	if (r == TBA_ERR_REMOTE && en == TBA_PE_AUTHORIZATION_FAILED)
+		agentc_authz_keep(c, c->rbuf, mlen);
 	memmove(c->rbuf, c->rbuf + mlen + 1, c->rlen - mlen - 1);
 	c->rlen -= mlen + 1;
 	if (r == TBA_ERR_REMOTE) {
@@ -258,4 +282,29 @@ tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method,
 out:
 	cJSON_Delete(p);
 	return r;
+}
+
+tba_err
+tba_agentc_access_token(struct tba_agentc *c, const char *profile, int renew, cJSON **reply)
+{
+	cJSON *p = NULL;
+	tba_err r = TBA_ERR_NOMEM;
+
+	*reply = NULL;
+	if ((p = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(p, "profile", profile) == NULL)
+		goto out;
+	if (renew && cJSON_AddTrueToObject(p, "renew") == NULL)
+		goto out;
+	r = tba_agentc_call(c, "AccessToken", p, reply);
+out:
+	cJSON_Delete(p);
+	return r;
+}
+
+void
+tba_agentc_authz_detail(const struct tba_agentc *c, long *http_status, const char **error)
+{
+	*http_status = c->authz_status;
+	*error = c->authz_error;
 }
