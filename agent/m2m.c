@@ -28,6 +28,7 @@
 #include "tba/jwt.h"
 #include "tba/log.h"
 #include "tba/mem.h"
+#include "tba/proto.h"
 #include "tba/token.h"
 #include "tba/url.h"
 
@@ -196,6 +197,15 @@ m2m_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+static double
+m2m_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* What NetSuite's error codes usually mean, for the one line a user sees. */
 static const char *
 m2m_hint(const char *error)
@@ -307,7 +317,9 @@ m2m_audit(const struct peer *peer, const char *op, const struct tba_profile *p, 
 	a.method = method;
 	a.host = host;
 	a.path = path;
-	a.result = r == TBA_OK ? "ok" : r == TBA_ERR_NETWORK ? "AuthorizationFailed" : tba_strerror(r);
+	/* The wire error's short name, as dispatch.c writes it for other methods. */
+	a.result = r == TBA_OK ? "ok" :
+	    tba_proto_ename_str(tba_proto_ename_for(r)) + strlen(TBA_PROTO_PREFIX);
 	a.detail = r == TBA_OK ? detail : tba_errmsg(r);
 	audit_log(&a);
 }
@@ -326,6 +338,7 @@ m2m_exchange(struct m2m *m, const struct peer *peer, const struct tba_profile *p
 	struct tba_url u;
 	char url[TBA_JWT_URL_MAX], jti[TBA_JWT_JTI_MAX];
 	long status = 0;
+	double t0, t1, t2;
 	tba_err r;
 
 	memset(&u, 0, sizeof(u));
@@ -343,18 +356,26 @@ m2m_exchange(struct m2m *m, const struct peer *peer, const struct tba_profile *p
 	c.aud = url;
 	c.iat = (int64_t)time(NULL);
 	c.jti = jti;
+	t0 = m2m_ms();
 	if ((r = tba_jwt_build(&c, m2m_sign_cb, &sg, &jwt)) != TBA_OK)
 		goto out;
+	t1 = m2m_ms();
 	if ((r = m2m_post(m, url, tba_buf_str(&jwt), &body, &status)) != TBA_OK)
 		goto out;
-	r = m2m_answer(url, &body, status, reply, fail);
+	t2 = m2m_ms();
+	if ((r = m2m_answer(url, &body, status, reply, fail)) == TBA_OK)
+		tba_info("M2M profile '%s': new access token, expires in %" PRId64 " s (JWT signed in "
+		    "the token in %.1f ms, HTTPS exchange %.1f ms)", p->name, reply->expires_in,
+		    t1 - t0, t2 - t1);
 out:
+	/* A profile that cannot make a JWT (no certificate ID yet) is the profile's fault, not the request's. */
 	if (r != TBA_OK && r != TBA_ERR_NETWORK && r != TBA_ERR_LOCKED && r != TBA_ERR_TOKEN_GONE &&
-	    r != TBA_ERR_INVALID && r != TBA_ERR_NOMEM) {
+	    r != TBA_ERR_NOMEM) {
 		char why[400];
 
 		snprintf(why, sizeof(why), "%s", tba_errmsg(r));
-		r = tba_seterr(r, "M2M profile '%s': %s", p->name, why);
+		r = tba_seterr(r == TBA_ERR_INVALID ? TBA_ERR_POLICY : r, "M2M profile '%s': %s",
+		    p->name, why);
 	}
 	m2m_audit(peer, "TokenExchange", p, "POST", u.host, u.path, r, NULL);
 	tba_url_free(&u);
