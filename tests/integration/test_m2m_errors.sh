@@ -19,9 +19,12 @@ BASE=https://$M2M_HOST/services/rest/record/v1
 
 # one_line NAME: stderr is exactly one line
 one_line() { expect_eq "$1: one line on stderr" "$(wc -l <"$T_DIR/err")" 1; }
-serving() { check "$1: the agent keeps serving" "$TBA" token other; }
+serving() { expect_rc "$1: the agent keeps serving" 0 "$TBA" token other; }
+# attempts: exchanges the current stand-in saw, refused ones included
+attempts() { grep -c '"m2m": "exchange"' "$STANDIN_LOG"; }
 
 expect_rc "good works first" 0 "$TBA" token good
+good_token=$(cat "$T_DIR/out")
 expect_rc "other cached" 0 "$TBA" token other
 
 # --- wrong kind, both ways.
@@ -48,9 +51,13 @@ expect_rc "refused exchange: tba token fails" 1 "$TBA" token good --renew
 one_line "refused exchange"
 expect_grep "refused exchange: names NetSuite's error and HTTP status" "HTTP 401.*invalid_client" "$T_DIR/err"
 expect_rc "refused exchange: tba test diagnoses" 1 "$TBA" test good "${NS[@]}"
-expect_grep "tba test: certificate ID cause and where to fix it" "OAuth 2.0 Client.*Credentials \(M2M\) Setup" "$T_DIR/out"
+expect_grep "tba test: certificate ID cause and where to fix it" "Credentials \(M2M\) Setup lists" "$T_DIR/out"
 expect_grep "tba test: the M2M grant on the integration record" "Client Credentials \(Machine to Machine\)" "$T_DIR/out"
-expect_rc "the failure left no entry: the next call tries again" 1 "$TBA" token good
+expect_rc "a failed renewal leaves the cache as it was" 0 "$TBA" token good
+expect_eq "a failed renewal leaves the cached token" "$(cat "$T_DIR/out")" "$good_token"
+n=$(attempts)
+expect_rc "the next renewal tries again" 1 "$TBA" token good --renew
+expect_eq "the next renewal made a new exchange attempt" "$(attempts)" "$((n + 1))"
 serving "after a refused exchange"
 grep -q 'op=TokenExchange profile=good .*result=AuthorizationFailed' "$T_DIR/agent.log" &&
 	pass "audit: the refused exchange" || fail "audit: the refused exchange"
@@ -92,7 +99,7 @@ one_line "unreachable endpoint"
 expect_grep "unreachable endpoint: says it cannot get a token and why" "cannot get an access token.*(onnect|refused)" "$T_DIR/err"
 expect_rc "unreachable endpoint: tba test" 1 "$TBA" test good "${NS[@]}"
 expect_grep "tba test: cannot reach the token endpoint" "cannot reach the token endpoint" "$T_DIR/out"
-check "the agent still answers List" "$TBA" list
+expect_rc "the agent still answers List" 0 "$TBA" list
 TBA_AGENT_SOCK=$SOCK1 check "the first agent is unaffected" "$TBA" token other
 
 finish
