@@ -144,8 +144,12 @@ struct m2m_fail {
 	char error[64];          /* NetSuite's error code, "" when none */
 };
 
-/* o is copied (its strings must outlive the m2m). */
-tba_err m2m_new(struct pool *pool, const struct m2m_opts *o, struct m2m **out);
+/*
+ * o is copied (its strings must outlive the m2m). profiles (may be NULL) is
+ * re-read when a profile's key went away under a rotation.
+ */
+tba_err m2m_new(struct pool *pool, struct profiles *profiles, const struct m2m_opts *o,
+    struct m2m **out);
 /* Wipes every cached token and frees. NULL is a no-op. */
 void m2m_free(struct m2m *m);
 /* Lock: wipes every cached token; an exchange under way keeps nothing it gets. */

@@ -52,6 +52,7 @@ struct m2m_entry {
 
 struct m2m {
 	struct pool *pool;
+	struct profiles *profiles;    /* re-read when a rotation took the key away; may be NULL */
 	struct m2m_opts o;
 	struct curl_slist *connect_to;
 	pthread_mutex_t mu;
@@ -71,7 +72,7 @@ m2m_entry_clear(struct m2m_entry *e)
 }
 
 tba_err
-m2m_new(struct pool *pool, const struct m2m_opts *o, struct m2m **out)
+m2m_new(struct pool *pool, struct profiles *profiles, const struct m2m_opts *o, struct m2m **out)
 {
 	struct m2m *m = NULL;
 	struct curl_slist *l;
@@ -82,6 +83,7 @@ m2m_new(struct pool *pool, const struct m2m_opts *o, struct m2m **out)
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		goto out;
 	m->pool = pool;
+	m->profiles = profiles;
 	m->o = *o;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
@@ -401,6 +403,36 @@ m2m_expiry_warn(const struct tba_profile *p)
 		    left / 86400, p->name);
 }
 
+/*
+ * The key p names is gone: 'tba m2m cert-id' after a rotation switched the
+ * profile to its new key (and certificate ID) and removed the old one. Read
+ * the profile again from the token and exchange once with what it says now,
+ * so no request fails across a rotation.
+ */
+static tba_err
+m2m_exchange_rotated(struct m2m *m, const struct peer *peer, const struct tba_profile *p,
+    struct tba_jwt_reply *reply, struct m2m_fail *fail)
+{
+	struct tba_profile *cur = NULL;
+	char why[400];
+	tba_err r;
+
+	snprintf(why, sizeof(why), "%s", tba_errmsg(TBA_ERR_NOT_FOUND));
+	if (m->profiles == NULL || (cur = malloc(sizeof(*cur))) == NULL ||
+	    profiles_reload(m->profiles) != TBA_OK ||
+	    profiles_find(m->profiles, p->name, cur) != TBA_OK || cur->kind != TBA_KIND_M2M ||
+	    memcmp(cur->key_id, p->key_id, sizeof(p->key_id)) == 0) {
+		r = tba_seterr(TBA_ERR_NOT_FOUND, "%s", why);
+		goto out;
+	}
+	tba_info("M2M profile '%s': the token has a new key for it (a rotation); using that",
+	    p->name);
+	r = m2m_exchange(m, peer, cur, reply, fail);
+out:
+	free(cur);
+	return r;
+}
+
 /* Stores the exchange's outcome in e and wakes the waiters (call with mu held). */
 static void
 m2m_settle(struct m2m *m, struct m2m_entry *e, unsigned long epoch, tba_err r,
@@ -480,6 +512,8 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 
 	m2m_expiry_warn(p);
 	r = m2m_exchange(m, peer, p, &reply, fail);
+	if (r == TBA_ERR_NOT_FOUND)
+		r = m2m_exchange_rotated(m, peer, p, &reply, fail);
 	how = "new";
 
 	pthread_mutex_lock(&m->mu);

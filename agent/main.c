@@ -344,7 +344,7 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 		goto out;
 	if ((r = profiles_new(ctx.pool, &ctx.profiles)) != TBA_OK)
 		goto out;
-	if ((r = m2m_new(ctx.pool, &o->m2m, &ctx.m2m)) != TBA_OK)
+	if ((r = m2m_new(ctx.pool, ctx.profiles, &o->m2m, &ctx.m2m)) != TBA_OK)
 		goto out;
 	if ((r = server_listen(o->sock, &lfd, &activated)) != TBA_OK)
 		goto out;
