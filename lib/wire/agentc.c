@@ -80,6 +80,9 @@ tba_agentc_close(struct tba_agentc *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	/* Replies may have held an access token. */
+	if (c->rbuf != NULL)
+		tba_wipe(c->rbuf, TBA_PROTO_MAX);
 	free(c->rbuf);
 	free(c);
 }
