@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "tba/buf.h"
 #include "tba/mem.h"
+#include "tba/policy.h"
 #include "tba/url.h"
 
 /* One process asks about one profile: tba curl, tba test, tba exec. */

@@ -56,7 +56,7 @@ http_list_add(struct curl_slist **l, const char *s)
 
 	n = curl_slist_append(*l, s);
 	if (n == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	*l = n;
 	return TBA_OK;
 }
@@ -314,7 +314,7 @@ http_exchange_once(CURL *h, struct tba_agentc *ac, const struct http_req *req,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redir) == CURLE_OK && redir != NULL) {
 		if ((resp->redirect_url = strdup(redir)) == NULL) {
-			r = TBA_ERR_NOMEM;
+			r = tba_nomem();
 			goto out;
 		}
 	}
