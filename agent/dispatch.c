@@ -231,7 +231,7 @@ list_m2m(cJSON *o, const struct tba_profile *p)
 	    cJSON_AddStringToObject(o, "certificate_id", p->cert_id) == NULL ||
 	    cJSON_AddStringToObject(o, "scope", p->scope) == NULL ||
 	    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	return TBA_OK;
 }
 

@@ -104,8 +104,23 @@ void
 m2m_free(struct m2m *m)
 {
 	struct m2m_entry *e, *next;
+	int busy = 0;
 
 	if (m == NULL)
+		return;
+	/*
+	 * An exchange still under way at exit (up to M2M_TOTAL_SEC) would come
+	 * back to freed memory: then only wipe the tokens and leave the rest to
+	 * the exit, as pool_close does with a session stuck in the token.
+	 */
+	pthread_mutex_lock(&m->mu);
+	for (e = m->head; e != NULL; e = e->next) {
+		m2m_entry_clear(e);
+		busy |= e->busy;
+	}
+	m->epoch++;
+	pthread_mutex_unlock(&m->mu);
+	if (busy)
 		return;
 	for (e = m->head; e != NULL; e = next) {
 		next = e->next;
@@ -167,7 +182,7 @@ m2m_entry_copy(const struct m2m_entry *e, struct m2m_token *out)
 	size_t n = strlen(e->token);
 
 	if ((out->access_token = tba_secalloc(n + 1)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	out->cap = n + 1;
 	memcpy(out->access_token, e->token, n + 1);
 	out->expires_at = e->expires_at;

@@ -139,7 +139,7 @@ auth_sign(struct tba_agentc *ac, const char *profile, const char *method, const 
 		goto out;
 	}
 	if ((*auth = strdup(a->valuestring)) == NULL)
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 out:
 	cJSON_Delete(reply);
 	return r;

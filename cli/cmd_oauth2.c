@@ -132,7 +132,7 @@ cmd_token(int argc, char **argv)
 	}
 	if (json) {
 		if ((txt = cJSON_PrintUnformatted(reply)) == NULL) {
-			rc = cli_fail(TBA_ERR_NOMEM, "token");
+			rc = cli_fail(tba_nomem(), "token");
 			goto out;
 		}
 		puts(txt);

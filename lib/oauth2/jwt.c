@@ -135,7 +135,7 @@ jwt_put_json(const cJSON *j, struct tba_buf *out)
 	tba_err r;
 
 	if (txt == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	r = tba_jwt_b64url(txt, strlen(txt), out);
 	free(txt);
 	return r;
@@ -269,7 +269,7 @@ jwt_reply_token(const cJSON *j, struct tba_jwt_reply *out)
 	snprintf(out->token_type, sizeof(out->token_type), "Bearer");
 	n = strlen(at->valuestring);
 	if ((out->access_token = tba_secalloc(n + 1)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	out->access_token_cap = n + 1;
 	memcpy(out->access_token, at->valuestring, n + 1);
 	return TBA_OK;
