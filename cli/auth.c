@@ -104,8 +104,19 @@ auth_bearer(struct tba_agentc *ac, const struct auth_profile *a, const char *met
 	/* The agent checks Sign requests; a Bearer token must not go where the profile does not. */
 	if ((r = tba_policy_check(&a->policy, method, &u)) != TBA_OK)
 		goto out;
-	if ((r = tba_agentc_access_token(ac, a->name, renew, &reply)) != TBA_OK)
+	if ((r = tba_agentc_access_token(ac, a->name, renew, &reply)) != TBA_OK) {
+		/*
+		 * AuthorizationFailed is the agent's exchange failing, not this
+		 * transfer: callers read TBA_ERR_NETWORK as their own libcurl's.
+		 */
+		if (r == TBA_ERR_NETWORK) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", tba_errmsg(r));
+			r = tba_seterr(TBA_ERR_REMOTE, "no access token for profile %s: %s", a->name, why);
+		}
 		goto out;
+	}
 	t = cJSON_GetObjectItemCaseSensitive(reply, "access_token");
 	if (!cJSON_IsString(t) || t->valuestring[0] == '\0') {
 		r = tba_seterr(TBA_ERR_PROTO, "the agent's AccessToken reply has no access_token");

@@ -50,6 +50,9 @@ start_standin --port "$PORT" --m2m "$M2M_FILE" --m2m-refuse || exit 1
 expect_rc "refused exchange: tba token fails" 1 "$TBA" token good --renew
 one_line "refused exchange"
 expect_grep "refused exchange: names NetSuite's error and HTTP status" "HTTP 401.*invalid_client" "$T_DIR/err"
+expect_rc "refused exchange: tba curl fails with exit 1" 1 "$TBA" curl good "$BASE/customer" "${NS[@]}" --fail
+one_line "refused exchange (curl)"
+expect_grep "refused exchange (curl): names the refusal" "no access token for profile good.*invalid_client" "$T_DIR/err"
 expect_rc "refused exchange: tba test diagnoses" 1 "$TBA" test good "${NS[@]}"
 expect_grep "tba test: certificate ID cause and where to fix it" "Credentials \(M2M\) Setup lists" "$T_DIR/out"
 expect_grep "tba test: the M2M grant on the integration record" "Client Credentials \(Machine to Machine\)" "$T_DIR/out"
