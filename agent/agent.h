@@ -128,6 +128,7 @@ struct m2m_opts {
 	const char *cacert;                             /* NULL: the system's CAs */
 	const char *connect_to[M2M_CONNECT_TO_MAX];     /* curl's HOST1:PORT1:HOST2:PORT2 */
 	size_t nconnect_to;
+	unsigned max_blocked;     /* requests that may wait on exchanges at once; 0: no limit */
 };
 
 /* A token handed out: access_token is secure memory (m2m_token_free wipes it). */
@@ -142,6 +143,7 @@ struct m2m_token {
 struct m2m_fail {
 	long http_status;        /* 0: no HTTP answer */
 	char error[64];          /* NetSuite's error code, "" when none */
+	int retry;               /* refused only because too many requests wait: try again */
 };
 
 /*
@@ -160,7 +162,8 @@ void m2m_forget(struct m2m *m);
  * caller for p (renew forces a new one). Audits the exchange and the token
  * handed out for peer. TBA_ERR_NETWORK when the endpoint refused or could
  * not be reached (*fail says how); TBA_ERR_POLICY for a profile of another
- * kind; TBA_ERR_LOCKED when locked.
+ * kind; TBA_ERR_LOCKED when locked. Past o->max_blocked requests waiting
+ * on exchanges, TBA_ERR_NETWORK at once with fail->retry set.
  */
 tba_err m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profile *p,
     int renew, struct m2m_token *out, struct m2m_fail *fail);

@@ -217,6 +217,8 @@ dispatch_error(enum tba_proto_ename en, tba_err r, const struct m2m_fail *fail,
 	cJSON_AddNumberToObject(x, "http_status", (double)fail->http_status);
 	if (fail->error[0] != '\0')
 		cJSON_AddStringToObject(x, "error", fail->error);
+	if (fail->retry)
+		cJSON_AddTrueToObject(x, "retry");
 	if (tba_proto_error_params(en, tba_errmsg(r), x, out) != TBA_OK)
 		(void)tba_proto_error(en, tba_errmsg(r), out);
 	cJSON_Delete(x);

@@ -60,6 +60,7 @@ struct m2m {
 	struct m2m_entry *head;
 	size_t n;
 	unsigned long epoch;          /* bumped by m2m_forget */
+	unsigned nblocked;            /* requests waiting for or making an exchange */
 };
 
 static void
@@ -503,12 +504,26 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 			r = m2m_entry_copy(e, out);
 			goto unlock;
 		}
+		/*
+		 * The server answers with a bounded set of workers, and a request
+		 * that waits for the network holds one: past max_blocked such
+		 * requests, say "busy, retry" at once rather than let a hanging
+		 * token endpoint hold every worker (and stall other profiles).
+		 */
+		if (m->o.max_blocked > 0 && m->nblocked >= m->o.max_blocked) {
+			fail->retry = 1;
+			r = tba_seterr(TBA_ERR_NETWORK, "%u requests already wait for access token "
+			    "exchanges; try again shortly", m->nblocked);
+			goto unlock;
+		}
 		if (!e->busy)
 			break;
 		/* Someone is exchanging: take what that exchange produces. */
 		seen = e->done;
+		m->nblocked++;
 		while (e->busy && e->done == seen)
 			pthread_cond_wait(&m->cv, &m->mu);
+		m->nblocked--;
 		renew = 0;
 		how = "shared exchange";
 		if (e->fail_r != TBA_OK) {
@@ -522,6 +537,7 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 		}
 	}
 	e->busy = 1;
+	m->nblocked++;
 	epoch = m->epoch;
 	pthread_mutex_unlock(&m->mu);
 
@@ -532,6 +548,7 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 	how = "new";
 
 	pthread_mutex_lock(&m->mu);
+	m->nblocked--;
 	m2m_settle(m, e, epoch, r, &reply, fail);
 	if (r == TBA_OK && e->token != NULL)
 		r = m2m_entry_copy(e, out);

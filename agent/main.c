@@ -316,6 +316,7 @@ static int
 agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int report_fd)
 {
 	struct agent_ctx ctx;
+	struct m2m_opts m2mo;
 	struct server_opts so;
 	struct stat st;
 	sigset_t set;
@@ -344,7 +345,13 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 		goto out;
 	if ((r = profiles_new(ctx.pool, &ctx.profiles)) != TBA_OK)
 		goto out;
-	if ((r = m2m_new(ctx.pool, ctx.profiles, &o->m2m, &ctx.m2m)) != TBA_OK)
+	/*
+	 * Requests waiting on token exchanges hold a worker each: keep half the
+	 * sessions' worth of workers (and the spare ones) for everything else.
+	 */
+	m2mo = o->m2m;
+	m2mo.max_blocked = o->sessions / 2 + 1;
+	if ((r = m2m_new(ctx.pool, ctx.profiles, &m2mo, &ctx.m2m)) != TBA_OK)
 		goto out;
 	if ((r = server_listen(o->sock, &lfd, &activated)) != TBA_OK)
 		goto out;

@@ -52,7 +52,9 @@ tba_err tba_agentc_unlock(struct tba_agentc *c, const char *pin, size_t pinlen);
  * credential: wipe it from the tree before cJSON_Delete when it matters).
  * An AuthorizationFailed reply is TBA_ERR_NETWORK with the agent's message;
  * tba_agentc_authz_detail() then gives its http_status (0: no HTTP answer)
- * and NetSuite's error code ("" when none) until the next call.
+ * and NetSuite's error code ("" when none) until the next call. An agent
+ * busy with other exchanges (error parameter "retry": true) is asked again,
+ * backing off, for up to 40 s.
  */
 tba_err tba_agentc_access_token(struct tba_agentc *c, const char *profile, int renew,
     cJSON **reply);

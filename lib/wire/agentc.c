@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tba/agentc.h"
@@ -15,6 +16,9 @@
 
 /* Long enough for a token that is slow to sign; short enough not to hang a script forever. */
 #define AGENTC_TIMEOUT_SEC 120
+
+/* How long tba_agentc_access_token keeps asking a busy agent (ms): one exchange's timeout and more. */
+#define AGENTC_BUSY_MS 40000
 
 #define START_HINT "start one with eval \"$(tba-agent)\""
 
@@ -26,6 +30,7 @@ struct tba_agentc {
 	/* The last AuthorizationFailed's extra parameters (tba_agentc_authz_detail). */
 	char authz_error[64];
 	long authz_status;
+	int authz_retry;     /* the agent was busy with other exchanges: ask again */
 };
 
 tba_err
@@ -134,6 +139,7 @@ agentc_authz_keep(struct tba_agentc *c, const char *msg, size_t len)
 	v = cJSON_GetObjectItemCaseSensitive(p, "http_status");
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1000)
 		c->authz_status = (long)v->valuedouble;
+	c->authz_retry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "retry"));
 	cJSON_Delete(j);
 }
 
@@ -169,6 +175,7 @@ agentc_read(struct tba_agentc *c, cJSON **reply)
 	r = tba_proto_parse_reply(c->rbuf, mlen, reply, &en, &msg);
 	c->authz_error[0] = '\0';
 	c->authz_status = 0;
+	c->authz_retry = 0;
 	if (r == TBA_ERR_REMOTE && en == TBA_PE_AUTHORIZATION_FAILED)
 		agentc_authz_keep(c, c->rbuf, mlen);
 	memmove(c->rbuf, c->rbuf + mlen + 1, c->rlen - mlen - 1);
@@ -291,6 +298,7 @@ tba_err
 tba_agentc_access_token(struct tba_agentc *c, const char *profile, int renew, cJSON **reply)
 {
 	cJSON *p = NULL;
+	long waited, pause = 20;
 	tba_err r = TBA_ERR_NOMEM;
 
 	*reply = NULL;
@@ -299,7 +307,17 @@ tba_agentc_access_token(struct tba_agentc *c, const char *profile, int renew, cJ
 		goto out;
 	if (renew && cJSON_AddTrueToObject(p, "renew") == NULL)
 		goto out;
-	r = tba_agentc_call(c, "AccessToken", p, reply);
+	/*
+	 * "retry": the agent had too many requests waiting on exchanges (it
+	 * keeps workers free for everyone else). Ask again, backing off, for as
+	 * long as one exchange may take.
+	 */
+	for (waited = 0;; waited += pause, pause = pause * 2 > 1000 ? 1000 : pause * 2) {
+		r = tba_agentc_call(c, "AccessToken", p, reply);
+		if (r != TBA_ERR_NETWORK || !c->authz_retry || waited >= AGENTC_BUSY_MS)
+			break;
+		nanosleep(&(struct timespec){pause / 1000, (pause % 1000) * 1000000L}, NULL);
+	}
 out:
 	cJSON_Delete(p);
 	return r;

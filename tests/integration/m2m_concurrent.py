@@ -4,11 +4,15 @@
 Opens N connections to the agent, lines them up on a barrier and sends
 io.tba.Agent.AccessToken for PROFILE on all of them together. Prints one
 line: "ok=K tokens=T errors=E" (T distinct access tokens among the replies);
-the test compares the stand-in's exchange count with it.
+the test compares the stand-in's exchange count with it. An agent that is
+busy with exchanges answers AuthorizationFailed with "retry": true; like
+tba's client library, this asks again after a short pause.
 """
 
+import json
 import sys
 import threading
+import time
 
 from agentwire import Conn
 
@@ -20,8 +24,21 @@ def main():
     results = [None] * n
 
     def one(i):
+        req = json.dumps({"method": "io.tba.Agent.AccessToken",
+                          "parameters": {"profile": profile}}).encode() + b"\0"
         barrier.wait()
-        results[i] = conns[i].request("AccessToken", {"profile": profile})
+        deadline = time.time() + 40
+        while True:
+            conns[i].send_raw(req)
+            obj = json.loads(conns[i].read_msg())
+            par = obj.get("parameters", {})
+            if "error" not in obj:
+                results[i] = (par, None)
+                return
+            if not par.get("retry") or time.time() > deadline:
+                results[i] = (None, (obj["error"], par.get("message", "")))
+                return
+            time.sleep(0.05)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:

@@ -10,6 +10,7 @@
 new_token m2merr
 m2m_profile good ES256 client-good CERT-good || { fail "m2m new good"; finish; }
 m2m_profile other ES256 client-other CERT-other || { fail "m2m new other"; finish; }
+m2m_profile burst ES256 client-burst CERT-burst || { fail "m2m new burst"; finish; }
 import_profile tba "$ORACLE_CS" "$ORACLE_TS" --account 7654321 --consumer-key "$ORACLE_CK" \
 	--token-id "$ORACLE_TOKEN" >/dev/null 2>&1 || fail "import a TBA profile"
 start_standin --m2m "$M2M_FILE" || exit 1
@@ -91,6 +92,21 @@ expect_eq "slow endpoint: exit 1" "$rc" 1
 expect_grep "slow endpoint: says it timed out" "[Tt]ime" "$T_DIR/slow.err"
 if [ "$took" -ge 25 ] && [ "$took" -le 40 ]; then pass "slow endpoint: gave up after ~30 s ($took s)"; else fail "slow endpoint timeout" "$took s"; fi
 serving "after a slow endpoint"
+
+# --- a burst of first calls on a slow endpoint: one exchange, everyone served,
+# and TBA signing goes on meanwhile (waiting requests never take every worker).
+stop_standin
+start_standin --port "$PORT" --m2m "$M2M_FILE" --m2m-delay 3 || exit 1
+(cd "$TBA_SRC/tests/integration" && "$PY" m2m_concurrent.py "$TBA_AGENT_SOCK" burst 24 >"$T_DIR/burst.out" 2>"$T_DIR/burst.err") &
+burstpid=$!
+sleep 1
+t0=$(date +%s%N)
+expect_rc "a Sign during the burst is answered" 0 "$TBA" header tba GET "https://7654321.suitetalk.api.netsuite.com/services/rest/record/v1/customer"
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "$ms" -lt 1000 ]; then pass "Sign during 24 waiting AccessTokens: ${ms} ms"; else fail "Sign blocked by waiting AccessTokens" "${ms} ms"; fi
+wait "$burstpid"
+expect_eq "burst: all 24 got the one token" "$(cat "$T_DIR/burst.out")" "ok=24 tokens=1 errors=0"
+expect_eq "burst: one exchange" "$(m2m_exchanges CERT-burst)" 1
 
 # --- an unreachable endpoint: a second agent pointed at a closed port.
 stop_standin
