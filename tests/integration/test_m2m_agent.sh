@@ -14,7 +14,7 @@ done
 m2m_profile conc ES256 client-conc CERT-conc || { fail "m2m new conc"; finish; }
 m2m_profile both ES384 client-both CERT-both rest_webservices,restlets || { fail "m2m new both"; finish; }
 start_standin --m2m "$M2M_FILE" || exit 1
-start_agent "${NS[@]}" || exit 1
+start_agent "${NS[@]}" --audit-log "$T_DIR/audit.json" || exit 1
 BASE=https://$M2M_HOST/services/rest/record/v1
 
 # --- each algorithm end to end; the stand-in verified the assertion independently.
@@ -101,9 +101,19 @@ assert p["not_after"] > time.time() + 700 * 86400, p
 ' "$T_DIR/list.json"
 
 # --- the audit: a line per exchange and per token handed out, never the token.
-expect_grep "audit: TokenExchange line" 'op=TokenExchange profile=pES256 method=POST host=1234567-sb1.suitetalk.api.netsuite.com path=/services/rest/auth/oauth2/v1/token result=ok' "$T_DIR/agent.log"
-expect_grep "audit: AccessToken line" 'op=AccessToken profile=pES256 .*result=ok' "$T_DIR/agent.log"
-if grep -qF -- "$t2" "$T_DIR/agent.log"; then fail "the agent's log never holds a token"; else pass "the agent's log never holds a token"; fi
+# audit_has KEY=VALUE...: some line of the JSON audit log has all of these
+audit_has() {
+	"$PY" -c '
+import json, sys
+want = dict(a.split("=", 1) for a in sys.argv[2:])
+lines = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if any(all(str(e.get(k)) == v for k, v in want.items()) for e in lines) else 1)' \
+		"$T_DIR/audit.json" "$@"
+}
+check "audit: a TokenExchange line (POST to the token endpoint)" audit_has op=TokenExchange profile=pES256 \
+	method=POST host=1234567-sb1.suitetalk.api.netsuite.com path=/services/rest/auth/oauth2/v1/token result=ok
+check "audit: an AccessToken line per token handed out" audit_has op=AccessToken profile=pES256 result=ok
+if grep -qF -- "$t2" "$T_DIR/agent.log" "$T_DIR/audit.json"; then fail "the agent's logs never hold a token"; else pass "the agent's logs never hold a token"; fi
 
 # --- Lock: nothing handed out, not even from the cache; Unlock needs a new exchange.
 n0=$(m2m_exchanges CERT-ES256)

@@ -15,7 +15,7 @@ import_profile tba "$ORACLE_CS" "$ORACLE_TS" --account 7654321 --consumer-key "$
 	--token-id "$ORACLE_TOKEN" >/dev/null 2>&1 || fail "import a TBA profile"
 start_standin --m2m "$M2M_FILE" || exit 1
 PORT=$STANDIN_PORT
-start_agent "${NS[@]}" || exit 1
+start_agent "${NS[@]}" --audit-log "$T_DIR/audit.json" || exit 1
 BASE=https://$M2M_HOST/services/rest/record/v1
 
 # one_line NAME: stderr is exactly one line
@@ -63,8 +63,10 @@ n=$(attempts)
 expect_rc "the next renewal tries again" 1 "$TBA" token good --renew
 expect_eq "the next renewal made a new exchange attempt" "$(attempts)" "$((n + 1))"
 serving "after a refused exchange"
-grep -q 'op=TokenExchange profile=good .*result=AuthorizationFailed' "$T_DIR/agent.log" &&
-	pass "audit: the refused exchange" || fail "audit: the refused exchange"
+check "audit: the refused exchange" "$PY" -c '
+import json, sys
+sys.exit(0 if any(e["op"] == "TokenExchange" and e["profile"] == "good" and e["result"] == "AuthorizationFailed"
+                  for e in map(json.loads, open(sys.argv[1]))) else 1)' "$T_DIR/audit.json"
 
 # --- an expired certificate: the stand-in's clock two years on.
 stop_standin
