@@ -491,8 +491,11 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 	if (p->kind != TBA_KIND_M2M)
 		return tba_seterr(TBA_ERR_POLICY, "profile '%s' is a %s (OAuth 1.0a) profile: access "
 		    "tokens come from M2M profiles ('tba m2m new')", p->name, tba_kind_name(p->kind));
-	if (pool_locked(m->pool))
+	if (pool_locked(m->pool)) {
+		/* Locked by something other than the Lock method (an idle lock): forget now. */
+		m2m_forget(m);
 		return tba_seterr(TBA_ERR_LOCKED, "the agent is locked: run 'tba unlock'");
+	}
 	pthread_mutex_lock(&m->mu);
 	if ((e = m2m_entry_get(m, p->name)) == NULL) {
 		pthread_mutex_unlock(&m->mu);
