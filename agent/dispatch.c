@@ -214,7 +214,8 @@ dispatch_error(enum tba_proto_ename en, tba_err r, const struct m2m_fail *fail,
 		(void)tba_proto_error(en, tba_errmsg(r), out);
 		return;
 	}
-	cJSON_AddNumberToObject(x, "http_status", (double)fail->http_status);
+	if (fail->http_status != 0)
+		cJSON_AddNumberToObject(x, "http_status", (double)fail->http_status);
 	if (fail->error[0] != '\0')
 		cJSON_AddStringToObject(x, "error", fail->error);
 	if (fail->retry)
