@@ -1,8 +1,9 @@
 # m2m_lib.sh - M2M profiles against the stand-in's token endpoint (source after lib.sh and standin.sh).
 #
 #   m2m_profile NAME ALG CLIENT_ID CERT_ID [SCOPES]
-#       tba m2m new (key pair generated in the token) + tba m2m cert-id, and
-#       registers the certificate PEM with the stand-in under CERT_ID
+#       tba m2m new (key pair generated in the token; certificate valid for
+#       $M2M_DAYS days, 730 by default) + tba m2m cert-id, and registers the
+#       certificate PEM with the stand-in under CERT_ID
 #   m2m_register NAME CLIENT_ID CERT_ID PEM [SCOPES]
 #       adds one more certificate for a client (a rotation) to the stand-in's file
 #   m2m_exchanges [KID]
@@ -42,7 +43,8 @@ EOF
 m2m_profile() {
 	local name=$1 alg=$2 client=$3 cert=$4 scopes=${5:-rest_webservices}
 	"$TBA" m2m new "$name" --account "$M2M_ACCOUNT" --client-id "$client" --alg "$alg" \
-		--scope "$scopes" --out "$T_DIR/$name.pem" >"$T_DIR/m2m-new.out" 2>"$T_DIR/m2m-new.err" ||
+		--scope "$scopes" --days "${M2M_DAYS:-730}" --out "$T_DIR/$name.pem" \
+		>"$T_DIR/m2m-new.out" 2>"$T_DIR/m2m-new.err" ||
 		{ echo "tba m2m new $name failed: $(cat "$T_DIR/m2m-new.err")" >&2; return 1; }
 	"$TBA" m2m cert-id "$name" "$cert" >/dev/null 2>"$T_DIR/m2m-certid.err" ||
 		{ echo "tba m2m cert-id $name failed: $(cat "$T_DIR/m2m-certid.err")" >&2; return 1; }

@@ -11,6 +11,7 @@ new_token m2merr
 m2m_profile good ES256 client-good CERT-good || { fail "m2m new good"; finish; }
 m2m_profile other ES256 client-other CERT-other || { fail "m2m new other"; finish; }
 m2m_profile burst ES256 client-burst CERT-burst || { fail "m2m new burst"; finish; }
+M2M_DAYS=10 m2m_profile soon ES256 client-soon CERT-soon || { fail "m2m new soon"; finish; }
 import_profile tba "$ORACLE_CS" "$ORACLE_TS" --account 7654321 --consumer-key "$ORACLE_CK" \
 	--token-id "$ORACLE_TOKEN" >/dev/null 2>&1 || fail "import a TBA profile"
 start_standin --m2m "$M2M_FILE" || exit 1
@@ -27,6 +28,12 @@ attempts() { grep -c '"m2m": "exchange"' "$STANDIN_LOG"; }
 expect_rc "good works first" 0 "$TBA" token good
 good_token=$(cat "$T_DIR/out")
 expect_rc "other cached" 0 "$TBA" token other
+
+# --- a certificate near its end: the agent's log and tba test say so.
+expect_rc "a certificate with 10 days left still works" 0 "$TBA" token soon
+expect_grep "the agent warns: expires in 9 or 10 days, rotate" "profile 'soon': its certificate expires in (9|10) days.*m2m rotate soon" "$T_DIR/agent.log"
+expect_rc "tba test on it passes" 0 "$TBA" test soon "${NS[@]}"
+expect_grep "tba test warns about the expiry" "certificate of soon expires within 30 days.*rotate" "$T_DIR/out"
 
 # --- wrong kind, both ways.
 expect_rc "AccessToken for a TBA profile is refused" 1 "$TBA" token tba
