@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <p11-kit/uri.h>
 
 #include "agent.h"
@@ -47,6 +48,7 @@ struct opts {
 	unsigned sessions;
 	int default_sock;
 	long lock_after;  /* seconds without a request before the agent locks; 0: never */
+	struct m2m_opts m2m;      /* --connect-to, --cacert: the M2M token exchange */
 };
 
 static void
@@ -55,7 +57,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: tba-agent [--token URI] [--socket PATH] [-f|--foreground] [--max-skew SECONDS]\n"
 	    "                 [--audit-log FILE] [--allow-uid UID]... [--lock-after SECONDS]\n"
-	    "                 [--sessions N] [-s|-c] [-k]\n\n"
+	    "                 [--sessions N] [--connect-to H1:P1:H2:P2]... [--cacert FILE]\n"
+	    "                 [-s|-c] [-k]\n\n"
 	    "Holds a logged-in session to a PKCS#11 token and signs NetSuite (OAuth 1.0a TBA)\n"
 	    "requests inside it for clients on a Unix socket. Start it with\n"
 	    "    eval \"$(tba-agent)\"\n"
@@ -73,6 +76,9 @@ usage(FILE *f)
 	    "  --lock-after SECONDS  lock after this long without a request (Ping aside);\n"
 	    "                     'tba unlock' unlocks\n"
 	    "  --sessions N       signing sessions to keep open (1-%d, default %d)\n"
+	    "  --connect-to H1:P1:H2:P2  for the agent's own HTTPS calls (the M2M token\n"
+	    "                     exchange): connect to H2:P2 for H1:P1, as curl (repeatable)\n"
+	    "  --cacert FILE      trust these CAs for the token exchange, as curl\n"
 	    "  -s, -c             print sh or csh commands (default: guessed from $SHELL)\n"
 	    "  -k                 stop the agent in $TBA_AGENT_PID and wait until it exited\n",
 	    AGENT_SKEW_MAX, AGENT_AHEAD_MAX, AGENT_SESSIONS_MAX, AGENT_SESSIONS_DEFAULT);
@@ -119,6 +125,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"allow-uid", required_argument, NULL, 'U'},
 		{"sessions", required_argument, NULL, 'N'},
 		{"lock-after", required_argument, NULL, 'L'},
+		{"connect-to", required_argument, NULL, 'C'},
+		{"cacert", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -169,6 +177,19 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return bad_usage("--lock-after wants 1 to %ld seconds, not '%s'",
 				    (long)AGENT_LOCK_AFTER_MAX, optarg);
 			o->lock_after = v;
+			break;
+		case 'C':
+			if (o->m2m.nconnect_to >= M2M_CONNECT_TO_MAX)
+				return bad_usage("at most %d --connect-to", M2M_CONNECT_TO_MAX);
+			if (strchr(optarg, ':') == NULL || strlen(optarg) > 600)
+				return bad_usage("--connect-to wants HOST1:PORT1:HOST2:PORT2, not '%.80s'",
+				    optarg);
+			o->m2m.connect_to[o->m2m.nconnect_to++] = optarg;
+			break;
+		case 'K':
+			if (access(optarg, R_OK) != 0)
+				return bad_usage("--cacert: cannot read '%s'", optarg);
+			o->m2m.cacert = optarg;
 			break;
 		case 's': o->csh = 0; break;
 		case 'c': o->csh = 1; break;
@@ -313,6 +334,7 @@ static int
 agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int report_fd)
 {
 	struct agent_ctx ctx;
+	struct m2m_opts m2mo;
 	struct server_opts so;
 	struct watch *watch = NULL;
 	struct stat st;
@@ -323,6 +345,11 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.max_skew = o->max_skew;
+	/* Before any thread: libcurl's global state is not thread-safe to set up. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		r = tba_seterr(TBA_ERR_NETWORK, "libcurl failed to initialise");
+		goto out;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -335,7 +362,15 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 	}
 	if ((r = pool_open(o->token, pin, pinlen, pincap, o->sessions, &ctx.pool)) != TBA_OK)
 		goto out;
-	if ((r = profiles_new(ctx.pool, &ctx.profiles)) != TBA_OK ||
+	if ((r = profiles_new(ctx.pool, &ctx.profiles)) != TBA_OK)
+		goto out;
+	/*
+	 * Requests waiting on token exchanges hold a worker each: keep half the
+	 * sessions' worth of workers (and the spare ones) for everything else.
+	 */
+	m2mo = o->m2m;
+	m2mo.max_blocked = o->sessions / 2 + 1;
+	if ((r = m2m_new(ctx.pool, ctx.profiles, &m2mo, &ctx.m2m)) != TBA_OK ||
 	    (r = watch_start(&ctx, o->lock_after, &watch)) != TBA_OK)
 		goto out;
 	if ((r = server_listen(o->sock, &lfd, &activated)) != TBA_OK)
@@ -362,6 +397,7 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	watch_stop(watch);
+	m2m_free(ctx.m2m);
 	pool_close(ctx.pool);
 	profiles_free(ctx.profiles);
 	audit_close();

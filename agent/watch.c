@@ -41,6 +41,8 @@ watch_autolock(struct watch *w)
 		return;
 	if (pool_lock(w->ctx->pool) != TBA_OK)
 		return;
+	if (w->ctx->m2m != NULL)
+		m2m_forget(w->ctx->m2m);   /* as Lock does: no access token outlives the lock */
 	tba_info("no request for %ld s: locked (--lock-after %ld); 'tba unlock' unlocks", idle,
 	    w->lock_after_sec);
 	memset(&a, 0, sizeof(a));
