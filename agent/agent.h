@@ -183,6 +183,7 @@ struct m2m_fail {
 	long http_status;        /* 0: no HTTP answer */
 	char error[64];          /* NetSuite's error code, "" when none */
 	int retry;               /* refused only because too many requests wait: try again */
+	int audit_failed;        /* the token was not handed out: its audit line could not be written */
 };
 
 /*

@@ -385,7 +385,7 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 		break;
 	}
 	if (r != TBA_OK)
-		en = tba_proto_ename_for(r);
+		en = fail.audit_failed ? TBA_PE_AUDIT_FAILED : tba_proto_ename_for(r);
 reply:
 	/* Malformed messages are not audited: a fuzzing peer would drown the log. */
 	if (audited) {

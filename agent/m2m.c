@@ -321,7 +321,7 @@ m2m_answer(const char *url, const struct tba_buf *body, long status, struct tba_
 	return tba_seterr(TBA_ERR_NETWORK, "%s (%s)", why, url);
 }
 
-static void
+static tba_err
 m2m_audit(const struct peer *peer, const char *op, const struct tba_profile *p, const char *method,
     const char *host, const char *path, tba_err r, const char *detail)
 {
@@ -339,7 +339,7 @@ m2m_audit(const struct peer *peer, const char *op, const struct tba_profile *p, 
 	a.result = r == TBA_OK ? "ok" :
 	    tba_proto_ename_str(tba_proto_ename_for(r)) + strlen(TBA_PROTO_PREFIX);
 	a.detail = r == TBA_OK ? detail : tba_errmsg(r);
-	audit_log(&a);
+	return audit_log(&a);
 }
 
 /*
@@ -395,7 +395,7 @@ out:
 		r = tba_seterr(r == TBA_ERR_INVALID ? TBA_ERR_POLICY : r, "M2M profile '%s': %s",
 		    p->name, why);
 	}
-	m2m_audit(peer, "TokenExchange", p, "POST", u.host, u.path, r, NULL);
+	(void)m2m_audit(peer, "TokenExchange", p, "POST", u.host, u.path, r, NULL);
 	tba_url_free(&u);
 	tba_buf_free(&jwt);
 	tba_buf_free(&body);
@@ -560,8 +560,13 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 unlock:
 	pthread_mutex_unlock(&m->mu);
 	tba_jwt_reply_free(&reply);
+	/* No audit line, no token handed out. */
+	if (m2m_audit(peer, "AccessToken", p, NULL, NULL, NULL, r, how) != TBA_OK) {
+		fail->audit_failed = 1;
+		r = tba_seterr(TBA_ERR_IO, "the agent cannot write its audit log, so it hands out "
+		    "no access token; its log says why");
+	}
 	if (r != TBA_OK)
 		m2m_token_free(out);
-	m2m_audit(peer, "AccessToken", p, NULL, NULL, NULL, r, how);
 	return r;
 }

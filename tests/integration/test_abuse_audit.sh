@@ -1,8 +1,8 @@
 #!/bin/bash
 # test_abuse_audit.sh - no signature without its audit line.
 # - an --audit-log that cannot be written (/dev/full: every write fails with
-#   ENOSPC) gets AuditFailed for Sign and Passport, no signature in the
-#   reply, and an error line in the agent's log;
+#   ENOSPC) gets AuditFailed for Sign, Passport and an M2M AccessToken, no
+#   signature or token in the reply, and an error line in the agent's log;
 # - a field of the text audit line cannot forge another (a profile name
 #   holding '" result="ok' stays inside its quotes);
 # - with stderr the journal (JOURNAL_STREAM names it), log lines carry
@@ -29,6 +29,20 @@ expect_grep "the agent logs why" 'audit failed.*No space left on device' "$T_DIR
 got=$(REQ Ping)
 expect_grep "Ping (not audited) still answered" '^OK ' <(echo "$got")
 stop_agent
+
+# An M2M access token is not handed out unaudited either.
+. "$TBA_SRC/tests/integration/standin.sh"
+. "$TBA_SRC/tests/integration/m2m_lib.sh"
+if m2m_profile m2aud ES256 client-aud CERT-aud && start_standin --m2m "$M2M_FILE"; then
+	start_agent "${NS[@]}" --audit-log /dev/full || { fail "agent starts for M2M"; finish; }
+	got=$(REQ AccessToken '{"profile":"m2aud"}')
+	expect_grep "full audit log: AccessToken refused with AuditFailed" '^ERR AuditFailed ' <(echo "$got")
+	if echo "$got" | grep -q access_token; then fail "full audit log: no access token in the reply" "$got"
+	else pass "full audit log: no access token in the reply"; fi
+	stop_agent
+else
+	fail "an M2M profile and the stand-in for the AccessToken case"
+fi
 
 # Text line fields are quoted: no forgery; journald priority prefixes.
 : >"$T_DIR/agent.log"
