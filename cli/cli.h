@@ -10,7 +10,7 @@
 
 #include "tba/err.h"
 
-/* Exit codes (SPEC.md §5). */
+/* Exit codes (README.md, man/tba.1). */
 #define TBA_EXIT_OK 0
 #define TBA_EXIT_FAIL 1
 #define TBA_EXIT_AGENT 2

@@ -1,6 +1,6 @@
 /*
  * cmd_token.c - tba import, tba keys, tba delete: the commands that talk to
- * the token directly (SPEC.md §5). Everything the user typed is checked
+ * the token directly (man/tba.1). Everything the user typed is checked
  * before the token is touched or a secret is read.
  */
 #include <getopt.h>
@@ -207,6 +207,7 @@ import_profile(const struct import_opts *o, struct tba_profile *p)
 {
 	char realm[TBA_FIELD_MAX + 1];
 	size_t i;
+	tba_err r;
 
 	memset(p, 0, sizeof(*p));
 	if (!tba_profile_name_ok(o->name))
@@ -244,8 +245,8 @@ import_profile(const struct import_opts *o, struct tba_profile *p)
 			return cli_usage("import", "a NetSuite realm is the account ID upper-cased "
 			    "(%s); drop --realm", realm);
 		snprintf(p->realm, sizeof(p->realm), "%s", realm);
-		if (tba_ns_add_hosts(p) != TBA_OK)
-			return cli_usage("import", "%s", tba_errmsg(TBA_ERR_INVALID));
+		if ((r = tba_ns_add_hosts(p)) != TBA_OK)
+			return cli_usage("import", "%s", tba_errmsg(r));
 	} else {
 		if (o->account != NULL && !token_field_ok(o->account))
 			return cli_usage("import", "bad --account: use printable characters "
@@ -460,7 +461,7 @@ keys_json(const struct tba_profile *v, size_t n)
 	free(s);
 	cJSON_Delete(arr);
 	if (!ok)
-		return cli_fail(TBA_ERR_NOMEM, "keys");
+		return cli_fail(tba_nomem(), "keys");
 	return TBA_EXIT_OK;
 }
 

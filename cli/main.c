@@ -105,6 +105,7 @@ main(int argc, char **argv)
 			continue;
 		if (cmds[i].secret)
 			tba_mem_harden();
+		tba_clearerr();
 		return cmds[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "tba: unknown command '%s'. Try 'tba --help'.\n", argv[1]);

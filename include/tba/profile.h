@@ -1,6 +1,6 @@
 /*
- * profile.h - a profile: one set of credentials' non-secret metadata, the
- * NetSuite account rules, and the policy every signature must pass.
+ * profile.h - a profile: one set of credentials' non-secret metadata and the
+ * NetSuite account rules (the policy that uses it is in policy.h).
  *
  * Pure code. The secret half of a profile is the HMAC key in the token; this
  * struct only names it (key_id = the key object's CKA_ID).
@@ -108,19 +108,5 @@ tba_err tba_profile_add_host(struct tba_profile *p, const char *host);
 tba_err tba_profile_to_json(const struct tba_profile *p, char **out);
 /* Parses the above. The name is taken from the JSON and validated; unknown fields ignored. */
 tba_err tba_profile_from_json(const char *json, size_t len, struct tba_profile *out);
-
-/*
- * The policy every request must pass before it is signed: method a token of
- * A-Z, scheme https, no userinfo, host exactly one of p->hosts (no suffix
- * match), port absent or 443. TBA_ERR_POLICY with a message naming the
- * reason otherwise.
- */
-tba_err tba_policy_check(const struct tba_profile *p, const char *method, const struct tba_url *u);
-
-/*
- * Refuses query or form parameters named oauth_*: only the agent sets
- * protocol parameters (tba_policy_check applies it to the URL's query).
- */
-tba_err tba_policy_check_params(const struct tba_params *params);
 
 #endif

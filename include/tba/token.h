@@ -1,13 +1,13 @@
 /*
  * token.h - the PKCS#11 token, reached through p11-kit.
  *
- * A token is named by an RFC 7512 URI (SPEC.md §3):
+ * A token is named by an RFC 7512 URI (README.md, man/tba.1):
  *   pkcs11:token=LABEL?module-name=softhsm2&pin-source=file:/path
  * module-name= is a module in p11-kit's registry, module-path= an absolute
  * path. The module is loaded in p11-kit's managed mode with OS locking, so
  * several threads may use the token at once, each on its own session.
  *
- * Objects (SPEC.md §4): per profile one secret key (CKA_LABEL = profile,
+ * Objects: per profile one secret key (CKA_LABEL = profile,
  * CKA_ID = 16 random bytes, sensitive, non-extractable, not modifiable, sign
  * only) and one private CKO_DATA object (CKA_APPLICATION "tba", CKA_LABEL =
  * profile, CKA_VALUE = tba_profile_to_json()) that names the key by CKA_ID.

@@ -38,7 +38,7 @@ obj_value(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, char **o
 	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > TBA_META_MAX)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "a profile's metadata is unreadable or too large");
 	if ((v = malloc(a.ulValueLen + 1)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	a.pValue = v;
 	if ((rv = t->mod->C_GetAttributeValue(h, o, &a, 1)) != CKR_OK) {
 		r = tba_token_rv(rv, "cannot read a profile's metadata");
@@ -104,7 +104,7 @@ obj_profiles_locked(struct tba_token *t, CK_SESSION_HANDLE h, struct tba_profile
 	*out = NULL;
 	*n = 0;
 	if ((objs = calloc(OBJ_MAX, sizeof(*objs))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	if ((r = obj_find_data(t, h, NULL, objs, OBJ_MAX, &nobj)) != TBA_OK)
 		goto out;
 	if (nobj > OBJ_MAX)
@@ -113,7 +113,7 @@ obj_profiles_locked(struct tba_token *t, CK_SESSION_HANDLE h, struct tba_profile
 	if (nobj > OBJ_MAX)
 		nobj = OBJ_MAX;
 	if (nobj > 0 && (v = calloc(nobj, sizeof(*v))) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	for (i = 0; i < nobj; i++) {

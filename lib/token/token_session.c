@@ -18,7 +18,7 @@ tba_session_open(struct tba_token *t, struct tba_session **out)
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	s->t = t;
 	pthread_mutex_lock(&t->mu);
 	s->gen = t->gen;
