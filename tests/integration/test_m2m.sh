@@ -126,6 +126,26 @@ expect_grep "keys: days left" 'expires in (72[89]|730) days' "$T_DIR/out"
 expect_grep "keys: warns under 30 days" "certificate of profile p-4096 expires in (29|30) days" "$T_DIR/err"
 expect_eq "keys --json: days_left" "$(meta p-4096 days_left)" 29
 expect_eq "keys --json: alg" "$(meta p-ES512 alg)" ES512
+# An expired certificate (its metadata rewritten with PyKCS11): said in the table and on stderr.
+$PY - "$SOFTHSM_MODULE" "$LABEL" "$TOKEN_PIN_FILE" p-PS512 <<'EOF2'
+import json, sys, time, PyKCS11
+lib = PyKCS11.PyKCS11Lib(); lib.load(sys.argv[1])
+slot = [s for s in lib.getSlotList(tokenPresent=True)
+        if lib.getTokenInfo(s).label.rstrip(" \0") == sys.argv[2]][0]
+s = lib.openSession(slot, PyKCS11.CKF_SERIAL_SESSION | PyKCS11.CKF_RW_SESSION)
+s.login(open(sys.argv[3]).readline().strip())
+o = s.findObjects([(PyKCS11.CKA_CLASS, PyKCS11.CKO_DATA), (PyKCS11.CKA_LABEL, sys.argv[4])])[0]
+doc = json.loads(bytes(s.getAttributeValue(o, [PyKCS11.CKA_VALUE], True)[0]))
+doc["not_after"] = int(time.time()) - 3 * 86400 - 60
+s.createObject([(PyKCS11.CKA_CLASS, PyKCS11.CKO_DATA), (PyKCS11.CKA_TOKEN, True),
+                (PyKCS11.CKA_PRIVATE, True), (PyKCS11.CKA_APPLICATION, "tba"),
+                (PyKCS11.CKA_LABEL, sys.argv[4]), (PyKCS11.CKA_VALUE, json.dumps(doc).encode())])
+s.destroyObject(o)
+EOF2
+expect_rc "keys with an expired certificate" 0 "$TBA" keys
+expect_grep "keys: says EXPIRED" 'scope rest_webservices, EXPIRED 4 days ago' "$T_DIR/out"
+expect_grep "keys: warns about the expired certificate" "certificate of profile p-PS512 has expired; run 'tba m2m rotate p-PS512'" "$T_DIR/err"
+expect_eq "keys --json: negative days_left" "$(meta p-PS512 days_left)" -4
 
 # 6. Bad input: one line, exit 64 (usage) or 1 (refused), nothing made.
 bad() { # bad NAME RC ARGS...
