@@ -120,9 +120,15 @@ x509_sigalg(enum tba_jwt_alg alg, X509_ALGOR *out)
 	    (pss->maskGenAlgorithm = X509_ALGOR_new()) != NULL &&
 	    (mgfmd = X509_ALGOR_new()) != NULL &&
 	    (pss->saltLength = ASN1_INTEGER_new()) != NULL;
+	/*
+	 * RFC 4055 2.1: inside RSASSA-PSS parameters the SHA-2 identifiers carry
+	 * a NULL parameter (X509_ALGOR_set_md would leave it absent; OpenSSL's
+	 * own PSS signatures write NULL too).
+	 */
+	ok = ok && X509_ALGOR_set0(pss->hashAlgorithm, OBJ_nid2obj(tba_jwt_alg_hash_nid(alg)),
+	    V_ASN1_NULL, NULL) == 1 && X509_ALGOR_set0(mgfmd,
+	    OBJ_nid2obj(tba_jwt_alg_hash_nid(alg)), V_ASN1_NULL, NULL) == 1;
 	if (ok) {
-		X509_ALGOR_set_md(pss->hashAlgorithm, md);
-		X509_ALGOR_set_md(mgfmd, md);
 		ok = ASN1_INTEGER_set(pss->saltLength, (long)tba_jwt_alg_hash_len(alg)) == 1 &&
 		    x509_algor_seq(pss->maskGenAlgorithm, NID_mgf1, mgfmd,
 		    ASN1_ITEM_rptr(X509_ALGOR)) &&
