@@ -17,6 +17,17 @@ start_standin --m2m "$M2M_FILE" || exit 1
 start_agent "${NS[@]}" --audit-log "$T_DIR/audit.json" || exit 1
 BASE=https://$M2M_HOST/services/rest/record/v1
 
+# --- the stand-in refuses what NetSuite refuses (so the tests below can fail).
+"$PY" "$TBA_SRC/tests/integration/standin_m2m_check.py" "$STANDIN_PORT" "$STANDIN_CA" "$M2M_HOST" \
+	"$M2M_FILE" "$T_DIR" >"$T_DIR/check.out" 2>&1
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) pass "${line#ok - }" ;;
+	"not ok - "*) fail "${line#not ok - }" ;;
+	*) echo "# $line" ;;
+	esac
+done <"$T_DIR/check.out"
+
 # --- each algorithm end to end; the stand-in verified the assertion independently.
 for alg in ES256 ES384 ES512 PS256; do
 	expect_rc "tba token p$alg" 0 "$TBA" token "p$alg"
