@@ -67,6 +67,11 @@ expect_eq "--renew: one new exchange" "$(m2m_exchanges CERT-ES256)" "$((n0 + 1))
 if [ -n "$t2" ] && [ "$t1" != "$t2" ]; then pass "--renew: a different token"; else fail "--renew: a different token"; fi
 expect_eq "after --renew the new token is cached" "$("$TBA" token pES256)" "$t2"
 
+# --- -v shows the request, never the access token.
+expect_rc "curl -v on an M2M profile" 0 "$TBA" curl pES256 "$BASE/customer?limit=1" -v "${NS[@]}"
+expect_grep "-v: the Authorization header is redacted" "Authorization: \[redacted" "$T_DIR/err"
+if grep -qF -- "$t2" "$T_DIR/err"; then fail "-v never shows the token"; else pass "-v never shows the token"; fi
+
 # --- 16 concurrent first calls share one exchange.
 out=$(cd "$TBA_SRC/tests/integration" && "$PY" m2m_concurrent.py "$TBA_AGENT_SOCK" conc 16)
 expect_eq "16 concurrent first AccessToken calls all answered with one token" "$out" "ok=16 tokens=1 errors=0"
