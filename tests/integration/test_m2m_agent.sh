@@ -85,6 +85,21 @@ expect_rc "curl after the server dropped the token: renewed and retried" 0 \
 expect_grep "the retried request's answer is printed (once)" '"items"' "$T_DIR/out"
 expect_eq "one 401 renewal: exactly one new exchange" "$(m2m_exchanges CERT-ES384)" "$((n0 + 1))"
 
+# --- a profile replaced with another client: the kept token is not handed out for it.
+old=$("$TBA" token both)
+"$TBA" m2m new both --replace --account "$M2M_ACCOUNT" --client-id client-both2 --alg ES256 \
+	--scope rest_webservices,restlets --out "$T_DIR/both2.pem" >/dev/null 2>&1 || fail "m2m new --replace"
+"$TBA" m2m cert-id both CERT-both2 >/dev/null 2>&1 || fail "cert-id after --replace"
+m2m_register both client-both2 CERT-both2 "$T_DIR/both2.pem" rest_webservices,restlets
+kill -HUP "$AGENT_PID"   # the table re-read now, not at the next periodic look
+for i in $(seq 1 30); do
+	"$TBA" list --json | grep -q client-both2 && break
+	sleep 0.1
+done
+new=$("$TBA" token both)
+if [ -n "$new" ] && [ "$new" != "$old" ]; then pass "replaced profile: a new token, not the old client's"; else fail "replaced profile: a new token"; fi
+expect_eq "replaced profile: exchanged with the new certificate" "$(m2m_exchanges CERT-both2)" 1
+
 # --- tba exec: environment and exit status.
 expect_rc "tba exec passes the child's status" 7 "$TBA" exec pES256 -- sh -c \
 	'printf "%s|%s|%s|%s|%s\n" "$NETSUITE_ACCOUNT" "$NETSUITE_REST_URL" "$TBA_PROFILE" \
