@@ -33,6 +33,7 @@ Endpoints (any host in a credential's hosts):
 For tba curl's conventions (route_curl):
   GET  /services/rest/record/v1/contact?limit=&offset=   paged list (23 contacts), links rel=next
   ANY  /paged-fail?fail_at=N&limit=                      paged list whose page N answers 429
+  ANY  /paged-away?limit=                                paged list whose next link is another host
   ANY  /retry-after?key=K&fails=N&code=429|503&after=S|date  code + Retry-After N times per K,
                                                          then 200 with the seconds waited
   ANY  /slow?seconds=S                                   answers after S seconds
@@ -90,9 +91,10 @@ def ns_error(status, title, code, detail):
 
 def page_links(url, limit, offset, total):
     """NetSuite's paging links: self, and next while there is more."""
-    links = [{"rel": "self", "href": "%s?limit=%d&offset=%d" % (url, limit, offset)}]
+    sep = "&" if "?" in url else "?"
+    links = [{"rel": "self", "href": "%s%slimit=%d&offset=%d" % (url, sep, limit, offset)}]
     if offset + limit < total:
-        links.insert(0, {"rel": "next", "href": "%s?limit=%d&offset=%d" % (url, limit, offset + limit)})
+        links.insert(0, {"rel": "next", "href": "%s%slimit=%d&offset=%d" % (url, sep, limit, offset + limit)})
     return links
 
 
@@ -361,7 +363,11 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/services/rest/record/v1/contact":
             self.curl_paged(q, "https://%s/services/rest/record/v1/contact" % host, 23, None)
         elif path == "/paged-fail":
-            self.curl_paged(q, "https://%s/paged-fail" % host, 10, int(q.get("fail_at", "2")))
+            fail_at = int(q.get("fail_at", "2"))
+            self.curl_paged(q, "https://%s/paged-fail?fail_at=%d" % (host, fail_at), 10, fail_at)
+        elif path == "/paged-away":
+            # The next link leaves for another host (the agent must refuse it).
+            self.curl_paged(q, "https://other.example.test/paged-away", 6, None)
         elif path == "/retry-after":
             with st.lock:
                 key = "ra:" + q.get("key", "")
@@ -406,7 +412,7 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(429, ns_error(429, "Too Many Requests", "CONCURRENCY_LIMIT_EXCEEDED",
                                      "Concurrent request limit exceeded. Request blocked."))
             return
-        items = [{"links": [{"rel": "self", "href": url + "/" + str(i)}], "id": str(i)}
+        items = [{"links": [{"rel": "self", "href": url.split("?")[0] + "/" + str(i)}], "id": str(i)}
                  for i in range(1, total + 1)][offset:offset + limit]
         self.reply(200, {"links": page_links(url, limit, offset, total), "count": len(items),
                          "hasMore": offset + limit < total, "items": items, "offset": offset,
