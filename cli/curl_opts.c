@@ -19,7 +19,8 @@
 static void
 curl_opts_help(void)
 {
-	printf("usage: tba curl PROFILE URL [options]\n\n"
+	printf(
+	    "usage: tba curl PROFILE URL [options]\n\n"
 	    "Sends one HTTP request signed by tba-agent with PROFILE's credentials\n"
 	    "(OAuth 1.0a / NetSuite TBA). Options mean what they mean in curl; long\n"
 	    "options are spelled in full (never abbreviated).\n\n"
@@ -80,8 +81,10 @@ curl_opts_help(void)
 	    "56 receive, 60 certificate not trusted, ...), 1 refused by the agent or bad\n"
 	    "page, 2 agent unreachable, 64 usage error.\n\n"
 	    "Example:\n"
-	    "  tba curl prod 'https://1234567.suitetalk.api.netsuite.com/services/rest/query/v1/suiteql' \\\n"
-	    "      -H 'Prefer: transient' --json '{\"q\": \"SELECT id, companyname FROM customer\"}' \\\n"
+	    "  tba curl prod "
+	    "'https://1234567.suitetalk.api.netsuite.com/services/rest/query/v1/suiteql' \\\n"
+	    "      -H 'Prefer: transient' --json '{\"q\": \"SELECT id, companyname FROM "
+	    "customer\"}' \\\n"
 	    "      --paginate\n",
 	    CURL_MAX_REDIRS, CURL_RETRY_AFTER_MAX);
 }
@@ -135,7 +138,7 @@ curl_opts_read_file(const char *path, int strip_newlines, struct tba_buf *b)
 		}
 		if (tba_buf_put(b, chunk, n) != TBA_OK) {
 			r = tba_seterr(TBA_ERR_TOO_LARGE, "%s is larger than %lu MiB", path,
-			    (unsigned long)(b->max >> 20));
+				       (unsigned long)(b->max >> 20));
 			goto out;
 		}
 	}
@@ -155,7 +158,7 @@ curl_opts_data_start(struct curl_opts *o, int kind)
 		return tba_seterr(TBA_ERR_USAGE, "--json cannot be combined with -d");
 	if (kind == BODY_FORM && o->body_kind == BODY_FORM && tba_buf_putc(&o->body, '&') != TBA_OK)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "the request body is larger than %lu MiB",
-		    HTTP_BODY_MAX >> 20);
+				  HTTP_BODY_MAX >> 20);
 	o->body_kind = kind;
 	return TBA_OK;
 }
@@ -172,7 +175,7 @@ curl_opts_data(struct curl_opts *o, int kind, int at_ok, int strip, const char *
 		return curl_opts_read_file(arg + 1, strip, &o->body);
 	if (tba_buf_puts(&o->body, arg) != TBA_OK)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "the request body is larger than %lu MiB",
-		    HTTP_BODY_MAX >> 20);
+				  HTTP_BODY_MAX >> 20);
 	return TBA_OK;
 }
 
@@ -207,7 +210,7 @@ curl_opts_urlencode(struct curl_opts *o, const char *arg)
 		goto out;
 big:
 	r = tba_seterr(TBA_ERR_TOO_LARGE, "the request body is larger than %lu MiB",
-	    HTTP_BODY_MAX >> 20);
+		       HTTP_BODY_MAX >> 20);
 out:
 	tba_buf_free(&file);
 	return r;
@@ -218,7 +221,7 @@ static int
 curl_opts_tchar(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /*
@@ -239,7 +242,7 @@ curl_opts_header(struct curl_opts *o, const char *h)
 
 	if (strpbrk(h, "\r\n") != NULL)
 		return cli_usage("curl", "-H values may not hold CR or LF (a second header would "
-		    "go out unchecked)");
+					 "go out unchecked)");
 	if (h[n] == '\0')
 		return cli_usage("curl", "-H needs 'Name: value'");
 	while (end > 0 && (h[end - 1] == ' ' || h[end - 1] == '\t'))
@@ -249,13 +252,17 @@ curl_opts_header(struct curl_opts *o, const char *h)
 		i++;
 	if ((end - i == 13 && strncasecmp(h + i, "Authorization", 13) == 0) ||
 	    (end - i == 4 && strncasecmp(h + i, "Host", 4) == 0))
-		return cli_usage("curl", "-H '%.*s' is refused: tba signs the request and sets "
+		return cli_usage(
+		    "curl",
+		    "-H '%.*s' is refused: tba signs the request and sets "
 		    "that header itself (use --connect-to or --resolve to reach another address)",
 		    (int)(end - i), h + i);
 	for (i = 0; i < n; i++) {
 		if (!curl_opts_tchar(h[i]))
-			return cli_usage("curl", "-H '%.*s': a header name is letters, digits and "
-			    "-_.!#$%%&'*+^`|~, with no space before the ':'", (int)n, h);
+			return cli_usage("curl",
+					 "-H '%.*s': a header name is letters, digits and "
+					 "-_.!#$%%&'*+^`|~, with no space before the ':'",
+					 (int)n, h);
 	}
 	if (n == 0)
 		return cli_usage("curl", "-H needs 'Name: value'");
@@ -278,49 +285,61 @@ curl_opts_long(const char *s, long min, long max, int *bad)
 }
 
 enum {
-	OPT_DATA_BINARY = 256, OPT_DATA_RAW, OPT_DATA_URLENCODE, OPT_JSON, OPT_MAX_REDIRS,
-	OPT_RETRY, OPT_RETRY_DELAY, OPT_CONNECT_TO, OPT_RESOLVE, OPT_CACERT,
-	OPT_CONNECT_TIMEOUT, OPT_HELP, OPT_FAIL_WITH_BODY, OPT_NOPROXY, OPT_COMPRESSED,
+	OPT_DATA_BINARY = 256,
+	OPT_DATA_RAW,
+	OPT_DATA_URLENCODE,
+	OPT_JSON,
+	OPT_MAX_REDIRS,
+	OPT_RETRY,
+	OPT_RETRY_DELAY,
+	OPT_CONNECT_TO,
+	OPT_RESOLVE,
+	OPT_CACERT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_HELP,
+	OPT_FAIL_WITH_BODY,
+	OPT_NOPROXY,
+	OPT_COMPRESSED,
 	OPT_PAGINATE,
 };
 
 static const struct option curl_longopts[] = {
-	{"request", required_argument, NULL, 'X'},
-	{"header", required_argument, NULL, 'H'},
-	{"user-agent", required_argument, NULL, 'A'},
-	{"data", required_argument, NULL, 'd'},
-	{"data-ascii", required_argument, NULL, 'd'},
-	{"data-binary", required_argument, NULL, OPT_DATA_BINARY},
-	{"data-raw", required_argument, NULL, OPT_DATA_RAW},
-	{"data-urlencode", required_argument, NULL, OPT_DATA_URLENCODE},
-	{"get", no_argument, NULL, 'G'},
-	{"json", required_argument, NULL, OPT_JSON},
-	{"head", no_argument, NULL, 'I'},
-	{"include", no_argument, NULL, 'i'},
-	{"dump-header", required_argument, NULL, 'D'},
-	{"output", required_argument, NULL, 'o'},
-	{"write-out", required_argument, NULL, 'w'},
-	{"fail", no_argument, NULL, 'f'},
-	{"fail-with-body", no_argument, NULL, OPT_FAIL_WITH_BODY},
-	{"location", no_argument, NULL, 'L'},
-	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
-	{"retry", required_argument, NULL, OPT_RETRY},
-	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
-	{"paginate", optional_argument, NULL, OPT_PAGINATE},
-	{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
-	{"resolve", required_argument, NULL, OPT_RESOLVE},
-	{"cacert", required_argument, NULL, OPT_CACERT},
-	{"proxy", required_argument, NULL, 'x'},
-	{"noproxy", required_argument, NULL, OPT_NOPROXY},
-	{"compressed", no_argument, NULL, OPT_COMPRESSED},
-	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-	{"max-time", required_argument, NULL, 'm'},
-	{"insecure", no_argument, NULL, 'k'},
-	{"silent", no_argument, NULL, 's'},
-	{"show-error", no_argument, NULL, 'S'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"request", required_argument, NULL, 'X'},
+    {"header", required_argument, NULL, 'H'},
+    {"user-agent", required_argument, NULL, 'A'},
+    {"data", required_argument, NULL, 'd'},
+    {"data-ascii", required_argument, NULL, 'd'},
+    {"data-binary", required_argument, NULL, OPT_DATA_BINARY},
+    {"data-raw", required_argument, NULL, OPT_DATA_RAW},
+    {"data-urlencode", required_argument, NULL, OPT_DATA_URLENCODE},
+    {"get", no_argument, NULL, 'G'},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"head", no_argument, NULL, 'I'},
+    {"include", no_argument, NULL, 'i'},
+    {"dump-header", required_argument, NULL, 'D'},
+    {"output", required_argument, NULL, 'o'},
+    {"write-out", required_argument, NULL, 'w'},
+    {"fail", no_argument, NULL, 'f'},
+    {"fail-with-body", no_argument, NULL, OPT_FAIL_WITH_BODY},
+    {"location", no_argument, NULL, 'L'},
+    {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+    {"retry", required_argument, NULL, OPT_RETRY},
+    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+    {"paginate", optional_argument, NULL, OPT_PAGINATE},
+    {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+    {"resolve", required_argument, NULL, OPT_RESOLVE},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"proxy", required_argument, NULL, 'x'},
+    {"noproxy", required_argument, NULL, OPT_NOPROXY},
+    {"compressed", no_argument, NULL, OPT_COMPRESSED},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"max-time", required_argument, NULL, 'm'},
+    {"insecure", no_argument, NULL, 'k'},
+    {"silent", no_argument, NULL, 's'},
+    {"show-error", no_argument, NULL, 'S'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 /* Options that carry data or a request header. Returns -1 to go on, else an exit code. */
@@ -396,14 +415,17 @@ curl_opts_one_xfer(struct curl_opts *o, int c, const char *arg, int *bad)
 		o->paginate = arg != NULL && strcmp(arg, "lines") == 0 ? PAGE_LINES : PAGE_ARRAY;
 		break;
 	case OPT_CONNECT_TO:
-		return http_list_add(&o->conf.connect_to, arg) == TBA_OK ? -1 :
-		    cli_usage("curl", "out of memory");
+		return http_list_add(&o->conf.connect_to, arg) == TBA_OK
+			   ? -1
+			   : cli_usage("curl", "out of memory");
 	case OPT_RESOLVE:
-		return http_list_add(&o->conf.resolve, arg) == TBA_OK ? -1 :
-		    cli_usage("curl", "out of memory");
+		return http_list_add(&o->conf.resolve, arg) == TBA_OK
+			   ? -1
+			   : cli_usage("curl", "out of memory");
 	case 'k':
 		return cli_usage("curl", "-k/--insecure is refused: without verifying the server "
-		    "the signed request goes to whoever answers; give the server's CA with --cacert");
+					 "the signed request goes to whoever answers; give the "
+					 "server's CA with --cacert");
 	}
 	return -1;
 }
@@ -413,24 +435,62 @@ static int
 curl_opts_one(struct curl_opts *o, int c, const char *arg, int *bad)
 {
 	switch (c) {
-	case 'X': o->method = arg; break;
-	case 'G': o->get = 1; break;
-	case 'I': o->head = 1; break;
-	case 'i': o->include = 1; break;
-	case 'D': o->dump_header = arg; break;
-	case 'o': o->output = arg; break;
-	case 'f': o->fail = 1; break;
-	case OPT_FAIL_WITH_BODY: o->fail_with_body = 1; break;
-	case 'L': o->location = 1; break;
-	case OPT_CACERT: o->conf.cacert = arg; break;
-	case 'x': o->conf.proxy = arg; break;
-	case OPT_NOPROXY: o->conf.noproxy = arg; break;
-	case OPT_COMPRESSED: o->conf.compressed = 1; break;
-	case 's': o->silent = 1; break;
-	case 'S': o->show_error = 1; break;
-	case 'v': o->conf.verbose = 1; break;
-	case 'H': case 'A': case 'd': case OPT_DATA_BINARY: case OPT_DATA_RAW:
-	case OPT_DATA_URLENCODE: case OPT_JSON: case 'w':
+	case 'X':
+		o->method = arg;
+		break;
+	case 'G':
+		o->get = 1;
+		break;
+	case 'I':
+		o->head = 1;
+		break;
+	case 'i':
+		o->include = 1;
+		break;
+	case 'D':
+		o->dump_header = arg;
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	case 'f':
+		o->fail = 1;
+		break;
+	case OPT_FAIL_WITH_BODY:
+		o->fail_with_body = 1;
+		break;
+	case 'L':
+		o->location = 1;
+		break;
+	case OPT_CACERT:
+		o->conf.cacert = arg;
+		break;
+	case 'x':
+		o->conf.proxy = arg;
+		break;
+	case OPT_NOPROXY:
+		o->conf.noproxy = arg;
+		break;
+	case OPT_COMPRESSED:
+		o->conf.compressed = 1;
+		break;
+	case 's':
+		o->silent = 1;
+		break;
+	case 'S':
+		o->show_error = 1;
+		break;
+	case 'v':
+		o->conf.verbose = 1;
+		break;
+	case 'H':
+	case 'A':
+	case 'd':
+	case OPT_DATA_BINARY:
+	case OPT_DATA_RAW:
+	case OPT_DATA_URLENCODE:
+	case OPT_JSON:
+	case 'w':
 		return curl_opts_one_data(o, c, arg);
 	default:
 		return curl_opts_one_xfer(o, c, arg, bad);
@@ -447,12 +507,13 @@ curl_opts_check(struct curl_opts *o)
 	if (o->get && o->body_kind == BODY_JSON)
 		return cli_usage("curl", "-G puts -d data in the query; --json cannot go there");
 	if (o->head && o->body_kind != BODY_NONE && !o->get)
-		return cli_usage("curl", "-I sends no body: use -G to put the -d data in the query");
+		return cli_usage("curl",
+				 "-I sends no body: use -G to put the -d data in the query");
 	if (o->head)
 		o->include = 1;
 	if (o->paginate != PAGE_NONE && (o->include || o->head))
 		return cli_usage("curl", "--paginate prints JSON items: it cannot be combined with "
-		    "-i or -I (use -D FILE for the headers)");
+					 "-i or -I (use -D FILE for the headers)");
 	if (o->fail && o->fail_with_body)
 		return cli_usage("curl", "--fail and --fail-with-body cannot be combined");
 	return -1;
@@ -465,21 +526,22 @@ curl_opts_parse(int argc, char **argv, struct curl_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while (ret < 0 && (c = cli_getopt(argc, argv, ":X:H:A:d:GIiD:o:w:fLm:x:ksSv",
-	    curl_longopts)) != -1) {
+	while (ret < 0 &&
+	       (c = cli_getopt(argc, argv, ":X:H:A:d:GIiD:o:w:fLm:x:ksSv", curl_longopts)) != -1) {
 		if (c == OPT_HELP) {
 			curl_opts_help();
 			ret = TBA_EXIT_OK;
 		} else if (c == ':') {
 			ret = cli_usage("curl", "option %s needs a value", argv[optind - 1]);
 		} else if (c == '?') {
-			ret = cli_usage("curl", "unknown option %s (long options are spelled in full)",
-			    argv[optind - 1]);
+			ret = cli_usage("curl",
+					"unknown option %s (long options are spelled in full)",
+					argv[optind - 1]);
 		} else {
 			ret = curl_opts_one(o, c, optarg, &bad);
 			if (ret < 0 && bad)
 				ret = cli_usage("curl", "bad number '%s' for %s", optarg,
-				    argv[optind - 1 - (optarg == argv[optind - 1])]);
+						argv[optind - 1 - (optarg == argv[optind - 1])]);
 		}
 	}
 	if (ret >= 0)

@@ -29,7 +29,8 @@ curl_page_next(const cJSON *page)
 {
 	const cJSON *links = cJSON_GetObjectItemCaseSensitive(page, "links"), *l, *rel, *href;
 
-	cJSON_ArrayForEach(l, links) {
+	cJSON_ArrayForEach(l, links)
+	{
 		rel = cJSON_GetObjectItemCaseSensitive(l, "rel");
 		href = cJSON_GetObjectItemCaseSensitive(l, "href");
 		if (cJSON_IsString(rel) && strcmp(rel->valuestring, "next") == 0 &&
@@ -58,7 +59,8 @@ curl_page_print(struct curl_out *w, const cJSON *items, long *count)
 	char *s;
 	int bad = f == NULL;
 
-	cJSON_ArrayForEach(it, items) {
+	cJSON_ArrayForEach(it, items)
+	{
 		if (bad)
 			break;
 		s = cJSON_PrintUnformatted(it);
@@ -93,14 +95,16 @@ curl_page_one(struct curl_out *w, long n, const char *url, long *count, char **n
 	*next = NULL;
 	if (w->resp->status >= 400) {
 		fprintf(stderr, "tba curl: (22) page %ld (%s) returned error: %ld%s%s\n", n, url,
-		    w->resp->status, curl_page_detail(page)[0] != '\0' ? ": " : "",
-		    curl_page_detail(page));
+			w->resp->status, curl_page_detail(page)[0] != '\0' ? ": " : "",
+			curl_page_detail(page));
 		snprintf(w->info.errormsg, sizeof(w->info.errormsg), "page %ld returned error: %ld",
-		    n, w->resp->status);
+			 n, w->resp->status);
 		ret = TBA_EXIT_HTTP;
 	} else if (!cJSON_IsArray(items)) {
-		fprintf(stderr, "tba curl: page %ld (%s) is not a NetSuite collection (no \"items\" "
-		    "array); --paginate is for record lists and SuiteQL\n", n, url);
+		fprintf(stderr,
+			"tba curl: page %ld (%s) is not a NetSuite collection (no \"items\" "
+			"array); --paginate is for record lists and SuiteQL\n",
+			n, url);
 		ret = TBA_EXIT_FAIL;
 	} else if (curl_page_print(w, items, count) != 0) {
 		fprintf(stderr, "tba curl: cannot write the items of page %ld\n", n);
