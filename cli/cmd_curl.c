@@ -51,6 +51,15 @@ curl_is_redirect(long st)
 	return st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
 }
 
+/* 1 when the -H line h sets (or with "Name;" empties) header name. */
+static int
+curl_header_named(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(h, name, n) == 0 && (h[n] == ':' || h[n] == ';');
+}
+
 /* Parses and normalises url into run->url. -1 on success, else the exit code. */
 static int
 curl_set_url(struct curl_run *run, const char *url)
@@ -80,6 +89,7 @@ curl_build(struct curl_run *run, struct http_req *req)
 	const struct curl_opts *o = run->o;
 	const char *ctype = NULL;
 	const struct curl_slist *l;
+	int accept = 0;
 	tba_err r = TBA_OK;
 
 	curl_slist_free_all(run->hdrs);
@@ -89,9 +99,9 @@ curl_build(struct curl_run *run, struct http_req *req)
 	tba_buf_reset(&run->scratch);
 	for (l = o->headers; l != NULL && r == TBA_OK; l = l->next) {
 		r = http_list_add(&run->hdrs, l->data);
-		if (strncasecmp(l->data, "Content-Type", 12) == 0 &&
-		    strchr(":;", l->data[12]) != NULL)
+		if (curl_header_named(l->data, "Content-Type"))
 			ctype = l->data[12] == ':' ? l->data + 13 : "";
+		accept |= curl_header_named(l->data, "Accept");
 	}
 	if (r == TBA_OK && run->has_body && ctype == NULL) {
 		ctype = o->body_kind == BODY_JSON ? "application/json"
@@ -101,7 +111,7 @@ curl_build(struct curl_run *run, struct http_req *req)
 			r = http_list_add(&run->hdrs, tba_buf_str(&run->scratch));
 		tba_buf_reset(&run->scratch);
 	}
-	if (r == TBA_OK && run->has_body && o->body_kind == BODY_JSON)
+	if (r == TBA_OK && run->has_body && o->body_kind == BODY_JSON && !accept)
 		r = http_list_add(&run->hdrs, "Accept: application/json");
 	if (r != TBA_OK)
 		return tba_seterr(TBA_ERR_NOMEM, "out of memory");

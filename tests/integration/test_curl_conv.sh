@@ -69,6 +69,19 @@ expect_grep "60 message names TLS" '^tba curl: \(60\) TLS failure' "$T_DIR/err"
 t0=$(date +%s)
 expect_rc "stand-in that never answers in time, -m 1: 28" 28 "$TBA" curl prod "https://$REST/slow?seconds=20" -m 1 "${NS[@]}"
 expect_eq "-m 1 gave up within 5 s" "$(( $(date +%s) - t0 < 5 ))" "1"
+# A plain-text server where TLS is expected: the handshake fails (35).
+"$PY" -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); __import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    c, _ = s.accept(); c.recv(4096); c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"); c.close()
+' "$T_DIR/plain.port" 2>>"$T_DIR/plain.err" &
+T_PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$T_DIR/plain.port" ] && break; sleep 0.05; done
+expect_rc "TLS handshake with a plain-text server: 35" 35 "$TBA" curl prod "$E" --connect-to "::127.0.0.1:$(cat "$T_DIR/plain.port")" "${NS[@]}"
+expect_rc "server closes without a reply: 52" 52 "$TBA" curl prod "https://$REST/empty" "${NS[@]}"
+expect_grep "52 message" '^tba curl: \(52\) .*Empty reply' "$T_DIR/err"
 expect_rc "--connect-timeout accepted" 0 "$TBA" curl prod "$E" --connect-timeout 5 "${NS[@]}"
 expect_rc "-L past --max-redirs: 47" 47 "$TBA" curl prod "https://$REST/redirect?to=/redirect" -L --max-redirs 1 "${NS[@]}"
 expect_rc "-s mutes the transfer error" 7 "$TBA" curl prod "$E" -s --connect-to "::127.0.0.1:1"
@@ -115,6 +128,9 @@ expect_rc "--compressed" 0 "$TBA" curl prod "https://$REST/gzip" --compressed "$
 expect_eq "server sent gzip, tba decoded it" "$(standin_last '"gzip" in e["headers"].get("Accept-Encoding", "")'):$(out_json 'd["compressed"]')" "True:True"
 expect_rc "-x to a closed proxy port fails to connect: 7" 7 "$TBA" curl prod "$E" -x "http://127.0.0.1:1" "${NS[@]}"
 expect_rc "--noproxy '*' bypasses -x" 0 "$TBA" curl prod "$E" -x "http://127.0.0.1:1" --noproxy '*' "${NS[@]}"
+
+expect_rc "--json with the user's Accept" 0 "$TBA" curl prod "$E" --json '{}' -H 'Accept: text/plain' "${NS[@]}"
+expect_eq "one Accept, the user's" "$(standin_last 'e["headers"].get("Accept")')" "text/plain"
 
 # --- -G and --data-urlencode ------------------------------------------------
 : > "$STANDIN_LOG"

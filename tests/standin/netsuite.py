@@ -38,6 +38,7 @@ For tba curl's conventions (route_curl):
                                                          then 200 with the seconds waited
   ANY  /slow?seconds=S                                   answers after S seconds
   ANY  /gzip                                             gzip body when Accept-Encoding allows
+  ANY  /empty                                            closes the connection, no reply
 SuiteQL answers carry links rel=next/self while hasMore, as NetSuite's do. Each
 --log line also holds the request target as received (raw_path), the request
 headers and the client's port (peer_port: one per TLS connection).
@@ -386,6 +387,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(float(q.get("seconds", "30")))
             self.reply(200, {"slow": True})
+        elif path == "/empty":
+            # Closes the connection without a byte of reply (curl's 52).
+            self.close_connection = True
         elif path == "/gzip":
             body = json.dumps({"compressed": True, "filler": "x" * 2000}).encode()
             accept = self.headers.get("Accept-Encoding") or ""
