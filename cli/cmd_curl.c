@@ -114,7 +114,7 @@ curl_build(struct curl_run *run, struct http_req *req)
 	if (r == TBA_OK && run->has_body && o->body_kind == BODY_JSON && !accept)
 		r = http_list_add(&run->hdrs, "Accept: application/json");
 	if (r != TBA_OK)
-		return tba_seterr(TBA_ERR_NOMEM, "out of memory");
+		return tba_nomem();
 	memset(req, 0, sizeof(*req));
 	req->profile = o->profile;
 	req->method = run->method;

@@ -57,7 +57,7 @@ http_list_add(struct curl_slist **l, const char *s)
 
 	n = curl_slist_append(*l, s);
 	if (n == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	*l = n;
 	return TBA_OK;
 }
@@ -239,7 +239,7 @@ http_authorize(struct tba_agentc *ac, const struct http_req *req, char **header,
 	if (*signed_url == NULL || (*header = tba_buf_steal(&line)) == NULL) {
 		free(*signed_url);
 		*signed_url = NULL;
-		r = tba_seterr(TBA_ERR_NOMEM, "out of memory");
+		r = tba_nomem();
 	}
 out:
 	cJSON_Delete(reply);
@@ -376,7 +376,7 @@ http_exchange(CURL *h, struct tba_agentc *ac, const struct http_req *req,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redir) == CURLE_OK && redir != NULL) {
 		if ((resp->redirect_url = strdup(redir)) == NULL) {
-			r = tba_seterr(TBA_ERR_NOMEM, "out of memory");
+			r = tba_nomem();
 			goto out;
 		}
 	}
