@@ -60,7 +60,11 @@ curl_header_named(const char *h, const char *name)
 	return strncasecmp(h, name, n) == 0 && (h[n] == ':' || h[n] == ';');
 }
 
-/* Parses and normalises url into run->url. -1 on success, else the exit code. */
+/*
+ * Parses and normalises url into run->url. -1 on success, else exit 1 with
+ * a message: the user's URL was checked before (curl_go), so this one came
+ * from a server (a redirect, a next page).
+ */
 static int
 curl_set_url(struct curl_run *run, const char *url)
 {
@@ -73,8 +77,11 @@ curl_set_url(struct curl_run *run, const char *url)
 	r = tba_url_parse(url, &u);
 	if (r == TBA_OK)
 		r = tba_url_normalized(&u, &run->url);
-	if (r != TBA_OK)
-		ret = cli_usage("curl", "bad URL %s: %s", url, tba_errmsg(r));
+	if (r != TBA_OK) {
+		fprintf(stderr, "tba curl: the server sent a URL that cannot be used (%s): %s\n", url,
+			tba_errmsg(r));
+		ret = TBA_EXIT_FAIL;
+	}
 	tba_url_free(&u);
 	return ret;
 }
@@ -238,8 +245,6 @@ curl_follow(struct curl_run *run)
 {
 	int custom = run->o->method != NULL;
 	long st = run->resp.status;
-	char *to;
-	int ret;
 
 	if (run->hops >= run->o->max_redirs) {
 		fprintf(stderr, "tba curl: (47) Maximum (%ld) redirects followed\n",
@@ -256,11 +261,7 @@ curl_follow(struct curl_run *run)
 			run->method = "GET";
 		run->has_body = 0;
 	}
-	to = run->resp.redirect_url;
-	ret = curl_set_url(run, to);
-	if (ret >= 0)
-		fprintf(stderr, "tba curl: cannot follow the redirect to %s\n", to);
-	return ret;
+	return curl_set_url(run, run->resp.redirect_url);
 }
 
 int
@@ -320,6 +321,7 @@ curl_finish(struct curl_run *run)
 static int
 curl_first_url(const struct curl_opts *o, struct tba_buf *u)
 {
+	struct tba_url parsed;
 	tba_err r;
 
 	r = tba_buf_puts(u, o->url);
@@ -331,6 +333,11 @@ curl_first_url(const struct curl_opts *o, struct tba_buf *u)
 	if (r != TBA_OK)
 		return cli_usage("curl", "the URL with the -G data is longer than %d bytes",
 				 TBA_URL_MAX);
+	memset(&parsed, 0, sizeof(parsed));
+	r = tba_url_parse(tba_buf_str(u), &parsed);
+	tba_url_free(&parsed);
+	if (r != TBA_OK)
+		return cli_usage("curl", "bad URL: %s", tba_errmsg(r));
 	return -1;
 }
 

@@ -502,6 +502,14 @@ curl_opts_one(struct curl_opts *o, int c, const char *arg, int *bad)
 static int
 curl_opts_check(struct curl_opts *o)
 {
+	struct tba_url u;
+	tba_err r;
+
+	memset(&u, 0, sizeof(u));
+	r = tba_url_parse(o->url, &u);
+	tba_url_free(&u);
+	if (r != TBA_OK)
+		return cli_usage("curl", "bad URL: %s", tba_errmsg(r));
 	if (o->method != NULL && !tba_oauth_method_ok(o->method))
 		return cli_usage("curl", "-X needs an HTTP method in capitals, like GET or POST");
 	if (o->get && o->body_kind == BODY_JSON)
