@@ -48,6 +48,9 @@ expect_rc "-k refused" 64 "$TBA" curl prod "$E" -k "${NS[@]}"
 expect_grep "-k refusal says why" 'whoever answers' "$T_DIR/err"
 expect_rc "--insecure refused" 64 "$TBA" curl prod "$E" --insecure "${NS[@]}"
 
+expect_rc "a URL that is not http(s) is a usage error" 64 "$TBA" curl prod "ftp://$REST/x" "${NS[@]}"
+expect_rc "usage errors come before the agent is asked" 64 env TBA_AGENT_SOCK="$T_DIR/none.sock" "$TBA" curl prod "$E" -k
+
 # --- Long options in full only -------------------------------------------
 expect_rc "--head works" 0 "$TBA" curl prod "$E" --head "${NS[@]}"
 expect_grep "--head prints the status line" '^HTTP/1.1 200' "$T_DIR/out"
@@ -113,6 +116,9 @@ expect_eq "-w counts the redirect" "$(cat "$T_DIR/out")" "1 https://$REST/echo/x
 expect_rc "-w on a failure" 7 "$TBA" curl prod "$E" -s -w '%{exitcode} %{http_code} [%{errormsg}]%{stderr}to-stderr' --connect-to "::127.0.0.1:1"
 expect_grep "-w prints exitcode and errormsg" '^7 000 \[.*Could.*connect' "$T_DIR/out"
 expect_grep "-w %{stderr} switches stream" 'to-stderr' "$T_DIR/err"
+expect_rc "-w unknown variable warned, the rest printed" 0 "$TBA" curl prod "$E" -o /dev/null -w '%{nosuch}[%{http_code}]' "${NS[@]}"
+expect_eq "-w prints around it" "$(cat "$T_DIR/out")" "[200]"
+expect_grep "-w names the unknown variable" "unknown --write-out variable: 'nosuch'" "$T_DIR/err"
 printf '%%{http_code}\\n' > "$T_DIR/wfmt"
 expect_rc "-w @FILE" 0 "$TBA" curl prod "$E" -o /dev/null -w "@$T_DIR/wfmt" "${NS[@]}"
 expect_eq "-w @FILE output" "$(cat "$T_DIR/out")" "200"
