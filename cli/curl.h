@@ -109,9 +109,10 @@ void curl_out_write_out(struct curl_out *w, int exitcode);
 /* cmd_curl.c: used by paging */
 struct curl_run;
 /*
- * Sends method url (with o's headers and body) as one signed request, with
- * --retry and -L as asked. Returns -1 when a response arrived (w->resp
- * holds it), else the exit code of the failure (message printed).
+ * Sends url with the run's method, headers and body, signed afresh for
+ * every attempt: --retry, -L and a 401 renewal as asked. Returns -1 when a
+ * final response arrived (the run's curl_out has it: resp, body, info),
+ * else the exit code of the failure (message printed).
  */
 int curl_send(struct curl_run *run, const char *url);
 
