@@ -40,10 +40,9 @@ struct curl_run {
 	struct tba_buf scratch; /* the Content-Type line, the re-encoded form */
 	struct tba_params form;
 	struct curl_slist *hdrs;
-	int renew; /* the next attempt renews the credentials (after a 401) */
 };
 
-enum { STEP_DONE, STEP_RETRY, STEP_RENEW, STEP_REDIRECT };
+enum { STEP_DONE, STEP_RETRY, STEP_REDIRECT };
 
 static int
 curl_is_redirect(long st)
@@ -127,7 +126,6 @@ curl_build(struct curl_run *run, struct http_req *req)
 	req->method = run->method;
 	req->url = tba_buf_str(&run->url);
 	req->headers = run->hdrs;
-	req->renew = run->renew;
 	req->body = run->has_body ? (o->body.data != NULL ? o->body.data : "") : NULL;
 	req->bodylen = run->has_body ? o->body.len : 0;
 	/* A form body is signed; what the Content-Type says decides that. */
@@ -201,7 +199,6 @@ curl_attempt(struct curl_run *run, long tries, int *step)
 		return curl_failed(run, r);
 	/* The sink asks while the response arrives whether it is shown. */
 	run->w->resp = &run->resp;
-	run->w->req = &req;
 	run->w->retry_left = tries < run->o->retry;
 	curl_out_sink(run->w, &sink);
 	r = http_exchange(run->h, run->ac, &req, &run->o->conf, &sink, &run->resp);
@@ -210,11 +207,10 @@ curl_attempt(struct curl_run *run, long tries, int *step)
 	if (r == TBA_ERR_NETWORK && tries < run->o->retry && curl_cc_transient(run->resp.cc))
 		*step = STEP_RETRY;
 	else if (r == TBA_OK && curl_out_repeats(run->w))
-		*step = run->resp.status == 401 && !run->renew ? STEP_RENEW : STEP_RETRY;
+		*step = STEP_RETRY;
 	else if (r == TBA_OK && run->o->location && curl_is_redirect(run->resp.status) &&
 		 run->resp.redirect_url != NULL)
 		*step = STEP_REDIRECT;
-	run->w->req = NULL;
 	if (r != TBA_OK && *step == STEP_DONE)
 		return curl_failed(run, r);
 	return -1;
@@ -270,7 +266,6 @@ curl_send(struct curl_run *run, const char *url)
 	long tries = 0, delay = run->o->retry_delay >= 0 ? run->o->retry_delay : 1;
 	int ret, step = STEP_REDIRECT;
 
-	run->renew = 0;
 	ret = curl_set_url(run, url);
 	while (ret < 0 && step != STEP_DONE) {
 		ret = curl_attempt(run, tries, &step);
@@ -279,10 +274,7 @@ curl_send(struct curl_run *run, const char *url)
 		if (step == STEP_RETRY) {
 			curl_wait(run, tries, &delay);
 			tries++;
-		} else if (step == STEP_RENEW) {
-			run->renew = 1;
 		} else {
-			run->renew = 0;
 			ret = curl_follow(run);
 		}
 	}

@@ -77,7 +77,6 @@ struct curl_out {
 	int failed_open;
 	FILE *dump;		      /* -D, or NULL */
 	const struct http_resp *resp; /* the exchange in progress */
-	const struct http_req *req;   /* its request */
 	int retry_left;		      /* --retry may still repeat this attempt */
 	int discard;		      /* this response is not shown (followed or repeated) */
 	int http_fail;		      /* --fail and status >= 400: body not shown */
@@ -98,7 +97,8 @@ void curl_out_sink(struct curl_out *w, struct http_sink *s);
 /*
  * 1 when the response in progress will be sent again, so it is not shown:
  * --retry on a transient status (unless Retry-After asks for more than
- * CURL_RETRY_AFTER_MAX s), or a 401 that the authorization may renew once.
+ * CURL_RETRY_AFTER_MAX s). (An M2M profile's 401 is retried inside
+ * http_exchange, which keeps it from the sink.)
  */
 int curl_out_repeats(const struct curl_out *w);
 /* Records what -w reports about the exchange just made on h. */
@@ -110,7 +110,7 @@ void curl_out_write_out(struct curl_out *w, int exitcode);
 struct curl_run;
 /*
  * Sends url with the run's method, headers and body, signed afresh for
- * every attempt: --retry, -L and a 401 renewal as asked. Returns -1 when a
+ * every attempt: --retry and -L as asked. Returns -1 when a
  * final response arrived (the run's curl_out has it: resp, body, info),
  * else the exit code of the failure (message printed).
  */

@@ -92,8 +92,6 @@ curl_out_repeats(const struct curl_out *w)
 {
 	const struct http_resp *r = w->resp;
 
-	if (r->status == 401 && !w->req->renew && http_auth_renewable(w->req, r))
-		return 1;
 	return w->retry_left && curl_out_transient(r->status) &&
 	       http_retry_after(r) <= CURL_RETRY_AFTER_MAX;
 }

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "http.h"
 #include "tba/buf.h"
 #include "tba/mem.h"
@@ -21,6 +22,7 @@
 struct http_xfer {
 	struct http_sink *sink;
 	struct http_resp *resp;
+	int hold401;    /* a 401 will be retried with a new token: keep it from the sink */
 };
 
 tba_err
@@ -156,6 +158,8 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		free(*slot);
 		*slot = http_header_value(p, n, namelen);
 	}
+	if (x->hold401 && r->status == 401)
+		return n;
 	if (x->sink != NULL && x->sink->header != NULL && x->sink->header(x->sink->ctx, p, n) != 0)
 		return 0;
 	return n;
@@ -167,6 +171,8 @@ http_body_cb(char *p, size_t size, size_t nmemb, void *arg)
 	struct http_xfer *x = arg;
 	size_t n = size * nmemb;
 
+	if (x->hold401 && x->resp->status == 401)
+		return n;
 	if (x->sink != NULL && x->sink->body != NULL &&
 	    x->sink->body(x->sink->ctx, x->resp, p, n) != 0)
 		return 0;
@@ -209,49 +215,6 @@ http_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 			fprintf(stderr, "%s\n", prefix);
 		i = j + 1;
 	}
-	return 0;
-}
-
-tba_err
-http_authorize(struct tba_agentc *ac, const struct http_req *req, char **header,
-    char **signed_url)
-{
-	cJSON *reply = NULL;
-	const cJSON *a, *u;
-	struct tba_buf line;
-	tba_err r;
-
-	*header = *signed_url = NULL;
-	tba_buf_init(&line, HTTP_HDR_MAX);
-	if ((r = tba_agentc_sign(ac, req->profile, req->method, req->url, req->form, NULL, NULL,
-	    &reply)) != TBA_OK)
-		goto out;
-	a = cJSON_GetObjectItemCaseSensitive(reply, "authorization");
-	if (!cJSON_IsString(a) || a->valuestring[0] == '\0') {
-		r = tba_seterr(TBA_ERR_PROTO, "the agent's Sign reply has no authorization");
-		goto out;
-	}
-	if ((r = tba_buf_putf(&line, "Authorization: %s", a->valuestring)) != TBA_OK)
-		goto out;
-	/* An agent that reports the URL it signed is trusted to know it best. */
-	u = cJSON_GetObjectItemCaseSensitive(reply, "url");
-	*signed_url = strdup(cJSON_IsString(u) && u->valuestring[0] != '\0' ? u->valuestring : req->url);
-	if (*signed_url == NULL || (*header = tba_buf_steal(&line)) == NULL) {
-		free(*signed_url);
-		*signed_url = NULL;
-		r = tba_nomem();
-	}
-out:
-	cJSON_Delete(reply);
-	tba_buf_free(&line);
-	return r;
-}
-
-int
-http_auth_renewable(const struct http_req *req, const struct http_resp *resp)
-{
-	(void)req;
-	(void)resp;
 	return 0;
 }
 
@@ -337,29 +300,48 @@ http_setup(CURL *h, const struct http_req *req, const char *url, const struct ht
 	return TBA_OK;
 }
 
-tba_err
-http_exchange(CURL *h, struct tba_agentc *ac, const struct http_req *req,
-    const struct http_conf *conf, struct http_sink *sink, struct http_resp *resp)
+/*
+ * One attempt. renew: a fresh access token (M2M). *bearer says whether the
+ * request went out with an M2M access token; hold401 keeps a 401 answer
+ * from the sink, for a retry.
+ */
+static tba_err
+http_exchange_once(CURL *h, struct tba_agentc *ac, const struct http_req *req,
+    const struct http_conf *conf, struct http_sink *sink, struct http_resp *resp, int renew,
+    int hold401, int *bearer)
 {
 	struct curl_slist *hdrs = NULL;
 	const struct curl_slist *u;
 	struct http_xfer x;
+	struct tba_buf line;
 	char *auth = NULL, *redir = NULL;
 	curl_off_t us = 0;
 	tba_err r;
 
+	tba_buf_init(&line, HTTP_HDR_MAX);
 	http_resp_free(resp);
 	memset(resp, 0, sizeof(*resp));
 	x.sink = sink;
 	x.resp = resp;
+	x.hold401 = 0;
 
-	if ((r = http_authorize(ac, req, &auth, &resp->url)) != TBA_OK)
+	if ((r = auth_header(ac, req->profile, req->method, req->url, req->form, renew,
+	    &auth)) != TBA_OK)
 		goto out;
+	*bearer = strncmp(auth, "Bearer ", 7) == 0;
+	x.hold401 = hold401 && *bearer;
+	if ((r = tba_buf_putf(&line, "Authorization: %s", auth)) != TBA_OK)
+		goto out;
+	/* The URL sent is the one signed; -w reports it. */
+	if ((resp->url = strdup(req->url)) == NULL) {
+		r = tba_nomem();
+		goto out;
+	}
 	for (u = req->headers; u != NULL; u = u->next) {
 		if ((r = http_list_add(&hdrs, u->data)) != TBA_OK)
 			goto out;
 	}
-	if ((r = http_list_add(&hdrs, auth)) != TBA_OK)
+	if ((r = http_list_add(&hdrs, tba_buf_str(&line))) != TBA_OK)
 		goto out;
 	if ((r = http_setup(h, req, resp->url, conf, hdrs, &x)) != TBA_OK)
 		goto out;
@@ -385,10 +367,29 @@ out:
 	/* The handle keeps a pointer to hdrs: drop it before freeing. */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
-	/* A Bearer token is a secret for its lifetime; a signature nearly one. */
-	if (auth != NULL)
-		tba_wipe(auth, strlen(auth));
-	free(auth);
+	/* The line holds the Bearer token of an M2M profile: wiped like it. */
+	if (line.data != NULL)
+		tba_wipe(line.data, line.len);
+	tba_buf_free(&line);
+	auth_free(auth);
+	return r;
+}
+
+tba_err
+http_exchange(CURL *h, struct tba_agentc *ac, const struct http_req *req,
+    const struct http_conf *conf, struct http_sink *sink, struct http_resp *resp)
+{
+	int bearer = 0;
+	tba_err r;
+
+	r = http_exchange_once(h, ac, req, conf, sink, resp, 0, 1, &bearer);
+	/*
+	 * A cached access token the server no longer takes (revoked, or the
+	 * server restarted): one new token and one more try. The body is sent
+	 * again from memory, so the retry is the same request.
+	 */
+	if (r == TBA_OK && bearer && resp->status == 401)
+		r = http_exchange_once(h, ac, req, conf, sink, resp, 1, 0, &bearer);
 	return r;
 }
 

@@ -44,7 +44,6 @@ struct http_req {
 	const struct curl_slist *headers; /* extra request headers, or NULL */
 	const char *body;                 /* request body, or NULL for none */
 	size_t bodylen;
-	int renew;                        /* after a 401 that http_auth_renewable() allowed */
 };
 
 struct http_resp;
@@ -69,7 +68,7 @@ struct http_resp {
 	char *ctype;                 /* Content-Type of the final block, or NULL */
 	char *redirect_url;          /* absolute Location (CURLINFO_REDIRECT_URL), or NULL */
 	char *retry_after;           /* Retry-After of the final block, or NULL */
-	char *url;                   /* the URL sent: the one the agent signed */
+	char *url;                   /* the URL sent: the one that was signed */
 	CURLcode cc;                 /* CURLE_OK unless the transfer failed */
 	char errbuf[CURL_ERROR_SIZE];
 	long ms;                     /* total time of the transfer */
@@ -94,34 +93,18 @@ void http_session_close(struct http_session *s);
 tba_err http_list_add(struct curl_slist **l, const char *s);
 
 /*
- * The Authorization header line ("Authorization: ...") for one request, and
- * the URL to send (the one that was signed). The only place a request gets
- * its credentials: today a fresh OAuth 1.0a signature from the agent's Sign
- * for (req->method, req->url, req->form); an M2M profile's Bearer token goes
- * here too (req->renew asks for a new one). *header and *signed_url are
- * NULL on error, else the caller's to free.
- */
-tba_err http_authorize(struct tba_agentc *ac, const struct http_req *req, char **header,
-    char **signed_url);
-
-/*
- * The only place a 401 is judged: 1 when req should be sent once more with
- * renewed credentials (req->renew set). A fresh OAuth 1.0a signature would
- * be refused the same way, so today it is always 0.
- */
-int http_auth_renewable(const struct http_req *req, const struct http_resp *resp);
-
-/*
  * Seconds the response's Retry-After asks to wait (delta-seconds or an
  * HTTP date, from now), or -1 when there is none or it cannot be read.
  */
 long http_retry_after(const struct http_resp *r);
 
 /*
- * Signs req with the agent (http_authorize) and sends it on h (reset first,
- * so it keeps its connection cache between calls: one TLS connection for
- * a whole run). The path is sent byte for byte as signed (no dot-segment
- * removal). resp is cleared first and filled in.
+ * Gets req's Authorization from the agent (auth.h: signed for TBA
+ * profiles, a Bearer access token for M2M profiles, whose 401 is retried
+ * once with a renewed token: the one place a 401 is judged) and sends it on
+ * h (reset first, so it keeps its connection cache between calls: one TLS
+ * connection for a whole run). The path is sent byte for byte as signed (no
+ * dot-segment removal). resp is cleared first and filled in.
  * Returns TBA_OK when an HTTP response arrived (any status),
  * TBA_ERR_NETWORK when the transfer failed (resp->cc / errbuf say why), or
  * the agent's error (policy refusal, locked, unreachable) with its detail.
