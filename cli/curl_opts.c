@@ -188,8 +188,14 @@ static tba_err
 curl_opts_urlencode(struct curl_opts *o, const char *arg)
 {
 	struct tba_buf file;
-	const char *p = arg[0] == '=' ? arg : arg + strcspn(arg, "=@");
+	const char *p = strchr(arg, '=');
 	tba_err r;
+
+	/* curl looks for '=' first: "a@b=c" is the name "a@b" with content "c". */
+	if (p == NULL)
+		p = strchr(arg, '@');
+	if (p == NULL)
+		p = arg + strlen(arg);
 
 	tba_buf_init(&file, HTTP_BODY_MAX / 3);
 	if ((r = curl_opts_data_start(o, BODY_FORM)) != TBA_OK)

@@ -146,9 +146,10 @@ expect_eq "-G request is a GET with the data signed in the query" \
 	"$(standin_last 'e["method"] + " " + str(e["verified"]) + " " + str(e["query"]) + " " + str(e["form"])')" \
 	"GET True [['limit', '5'], ['q', 'companyName START_WITH \"A\"'], ['note', 'a&b c']] []"
 expect_rc "--data-urlencode forms on POST" 0 "$TBA" curl prod "$E" --data-urlencode 'plain & text' \
-	--data-urlencode '=x=y' --data-urlencode 'name=a+b c' --data-urlencode "f@$T_DIR/wfmt" "${NS[@]}"
+	--data-urlencode '=x=y' --data-urlencode 'name=a+b c' --data-urlencode "f@$T_DIR/wfmt" \
+	--data-urlencode 'a@b=c@d' "${NS[@]}"
 expect_eq "forms decoded by the server, signed" "$(standin_last 'str(e["verified"]) + " " + str(e["form"])')" \
-	"True [['plain & text', ''], ['x=y', ''], ['name', 'a+b c'], ['f', '%{http_code}\\\\n']]"
+	"True [['plain & text', ''], ['x=y', ''], ['name', 'a+b c'], ['f', '%{http_code}\\\\n'], ['a@b', 'c@d']]"
 
 # --- --retry with Retry-After (seconds, HTTP date) on 429 and 503 -----------
 : > "$STANDIN_LOG"
