@@ -83,7 +83,7 @@ agent_opts(const char *cmd, const char *help, unsigned allowed, int argc, char *
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(help, stdout);

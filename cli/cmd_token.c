@@ -297,7 +297,7 @@ cmd_import(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
 		case 'a': o.account = optarg; break;
 		case 'c': o.consumer_key = optarg; break;
@@ -382,7 +382,7 @@ token_opts(const char *cmd, const char *help, int argc, char **argv, const char 
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
 		case 't':
 			*token = optarg;
