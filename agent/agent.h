@@ -22,8 +22,7 @@
 
 /*
  * One session per busy connection, up to 8: with fewer, threads queue for a
- * session (a futex sleep and wake each); bench/run measured 8 sessions ~6%
- * faster than 4 with 8 clients.
+ * session (a futex sleep and wake each); doc/performance.md has the figures.
  */
 #define AGENT_SESSIONS_DEFAULT 8
 #define AGENT_SESSIONS_MAX 16      /* YubiHSM 2 allows 16 sessions */

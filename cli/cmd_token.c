@@ -402,25 +402,17 @@ token_opts(const char *cmd, const char *help, int argc, char **argv, const char 
 static int
 keys_json(const struct tba_profile *v, size_t n)
 {
-	cJSON *arr = cJSON_CreateArray(), *o, *hosts;
+	cJSON *arr = cJSON_CreateArray(), *o;
 	char *s = NULL;
-	size_t i, j;
+	size_t i;
 	int ok = arr != NULL;
 
+	/* The agent's List entry plus what only the token's owner sees. */
 	for (i = 0; ok && i < n; i++) {
-		ok = (o = cJSON_CreateObject()) != NULL && cJSON_AddItemToArray(arr, o) &&
-		    cJSON_AddStringToObject(o, "name", v[i].name) != NULL &&
-		    cJSON_AddStringToObject(o, "kind", tba_kind_name(v[i].kind)) != NULL &&
-		    cJSON_AddStringToObject(o, "account", v[i].account) != NULL &&
-		    cJSON_AddStringToObject(o, "realm", v[i].realm) != NULL &&
+		ok = (o = tba_profile_public(&v[i])) != NULL && cJSON_AddItemToArray(arr, o) &&
 		    cJSON_AddStringToObject(o, "consumer_key", v[i].consumer_key) != NULL &&
 		    cJSON_AddStringToObject(o, "token_id", v[i].token_id) != NULL &&
-		    cJSON_AddStringToObject(o, "signature_method",
-		    tba_sigmethod_name(v[i].sigmethod)) != NULL &&
-		    (hosts = cJSON_AddArrayToObject(o, "hosts")) != NULL &&
 		    cJSON_AddNumberToObject(o, "created", (double)v[i].created) != NULL;
-		for (j = 0; ok && j < v[i].nhosts; j++)
-			ok = cJSON_AddItemToArray(hosts, cJSON_CreateString(v[i].hosts[j]));
 	}
 	if (ok && (s = cJSON_PrintUnformatted(arr)) != NULL)
 		printf("%s\n", s);

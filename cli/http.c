@@ -212,7 +212,7 @@ http_sign(struct tba_agentc *ac, const struct http_req *req, char **auth)
 	tba_err r;
 
 	*auth = NULL;
-	if ((r = tba_agentc_sign(ac, req->profile, req->method, req->url, req->form, NULL, NULL,
+	if ((r = tba_agentc_sign(ac, req->profile, req->method, req->url, req->form, -1, NULL,
 	    &reply)) != TBA_OK)
 		goto out;
 	a = cJSON_GetObjectItemCaseSensitive(reply, "authorization");

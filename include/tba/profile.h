@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "tba/err.h"
 #include "tba/oauth.h"
 #include "tba/url.h"
@@ -60,6 +62,13 @@ tba_err tba_ns_add_hosts(struct tba_profile *p);
 
 /* Adds a host (lower-cased; must be a plain DNS name or IP literal, no port). Duplicates ignored. */
 tba_err tba_profile_add_host(struct tba_profile *p, const char *host);
+
+/*
+ * The profile as the user sees it: {"name", "kind", "account", "realm",
+ * "signature_method", "hosts": [...]} (the agent's List entry; tba keys
+ * --json adds the token's fields). NULL when out of memory; cJSON_Delete().
+ */
+cJSON *tba_profile_public(const struct tba_profile *p);
 
 /*
  * Serialises the metadata as compact JSON (the CKA_VALUE of the profile's

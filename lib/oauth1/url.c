@@ -6,16 +6,12 @@
 
 static const char hexdig[] = "0123456789ABCDEF";
 
-/* RFC 3986 unreserved: A-Z a-z 0-9 - . _ ~ (a table: encoding runs over every base string byte twice). */
-static const unsigned char url_unres[256] = {
-	['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1,
-	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
-};
-
+/* RFC 3986 unreserved: A-Z a-z 0-9 - . _ ~ */
 static int
 url_unreserved(unsigned char c)
 {
-	return url_unres[c];
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 static int
@@ -41,23 +37,24 @@ tba_pct_encode(struct tba_buf *out, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i, run, start = out->len;
-	char esc[3];
+	char esc[3] = {'%', 0, 0};
 	tba_err r = TBA_OK;
 
-	/* Runs of unreserved bytes are copied in one append: the agent encodes every base string twice. */
-	for (i = 0; i < n; i += run) {
-		for (run = 0; i + run < n && url_unres[u[i + run]]; run++)
+	/*
+	 * Runs of unreserved bytes go in one append: the agent encodes every
+	 * base string twice, and byte-at-a-time appends were the largest cost
+	 * outside the token (doc/performance.md).
+	 */
+	for (i = 0; i < n && r == TBA_OK; i += run) {
+		for (run = 0; i + run < n && url_unreserved(u[i + run]); run++)
 			;
 		if (run > 0) {
-			if ((r = tba_buf_put(out, s + i, run)) != TBA_OK)
-				break;
+			r = tba_buf_put(out, s + i, run);
 			continue;
 		}
-		esc[0] = '%';
 		esc[1] = hexdig[u[i] >> 4];
 		esc[2] = hexdig[u[i] & 0x0f];
-		if ((r = tba_buf_put(out, esc, sizeof(esc))) != TBA_OK)
-			break;
+		r = tba_buf_put(out, esc, sizeof(esc));
 		run = 1;
 	}
 	if (r != TBA_OK)

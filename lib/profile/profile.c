@@ -233,12 +233,36 @@ prof_hexval(char c)
 	return -1;
 }
 
+cJSON *
+tba_profile_public(const struct tba_profile *p)
+{
+	cJSON *o, *hosts;
+	size_t i;
+	int ok;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	ok = cJSON_AddStringToObject(o, "name", p->name) != NULL &&
+	    cJSON_AddStringToObject(o, "kind", tba_kind_name(p->kind)) != NULL &&
+	    cJSON_AddStringToObject(o, "account", p->account) != NULL &&
+	    cJSON_AddStringToObject(o, "realm", p->realm) != NULL &&
+	    cJSON_AddStringToObject(o, "signature_method", tba_sigmethod_name(p->sigmethod)) != NULL &&
+	    (hosts = cJSON_AddArrayToObject(o, "hosts")) != NULL;
+	for (i = 0; ok && i < p->nhosts && i < TBA_HOSTS_MAX; i++)
+		ok = cJSON_AddItemToArray(hosts, cJSON_CreateString(p->hosts[i]));
+	if (!ok) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
 tba_err
 tba_profile_to_json(const struct tba_profile *p, char **out)
 {
 	static const char hexdig[] = "0123456789abcdef";
 	char hex[TBA_KEY_ID_LEN * 2 + 1];
-	cJSON *o = NULL, *hosts = NULL;
+	cJSON *o = NULL;
 	char *s = NULL;
 	size_t i;
 	tba_err r;
@@ -253,26 +277,12 @@ tba_profile_to_json(const struct tba_profile *p, char **out)
 		hex[2 * i + 1] = hexdig[p->key_id[i] & 0x0f];
 	}
 	hex[2 * TBA_KEY_ID_LEN] = '\0';
-	if ((o = cJSON_CreateObject()) == NULL ||
+	/* The public fields, then what only the token's copy holds. */
+	if ((o = tba_profile_public(p)) == NULL ||
 	    cJSON_AddNumberToObject(o, "v", PROFILE_JSON_VERSION) == NULL ||
-	    cJSON_AddStringToObject(o, "name", p->name) == NULL ||
-	    cJSON_AddStringToObject(o, "kind", tba_kind_name(p->kind)) == NULL ||
-	    cJSON_AddStringToObject(o, "account", p->account) == NULL ||
-	    cJSON_AddStringToObject(o, "realm", p->realm) == NULL ||
 	    cJSON_AddStringToObject(o, "consumer_key", p->consumer_key) == NULL ||
 	    cJSON_AddStringToObject(o, "token_id", p->token_id) == NULL ||
-	    cJSON_AddStringToObject(o, "signature_method", tba_sigmethod_name(p->sigmethod)) == NULL ||
-	    (hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL) {
-		r = tba_nomem();
-		goto out;
-	}
-	for (i = 0; i < p->nhosts; i++) {
-		if (!cJSON_AddItemToArray(hosts, cJSON_CreateString(p->hosts[i]))) {
-			r = tba_nomem();
-			goto out;
-		}
-	}
-	if (cJSON_AddNumberToObject(o, "created", (double)p->created) == NULL ||
+	    cJSON_AddNumberToObject(o, "created", (double)p->created) == NULL ||
 	    cJSON_AddStringToObject(o, "key_id", hex) == NULL ||
 	    (s = cJSON_PrintUnformatted(o)) == NULL) {
 		r = tba_nomem();

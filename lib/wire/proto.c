@@ -256,8 +256,8 @@ proto_json(const char *msg, size_t len, cJSON **out)
 	return TBA_OK;
 }
 
-static tba_err
-get_int(const cJSON *v, const char *name, int64_t *out)
+tba_err
+tba_proto_int(const cJSON *v, const char *name, int64_t *out)
 {
 	double d;
 
@@ -321,7 +321,7 @@ parse_params(const cJSON *params, struct tba_proto_req *req)
 				    fields[f].name, fields[f].max);
 			break;
 		case F_INT:
-			if ((r = get_int(v, fields[f].name, &req->timestamp)) != TBA_OK)
+			if ((r = tba_proto_int(v, fields[f].name, &req->timestamp)) != TBA_OK)
 				return r;
 			req->has_timestamp = 1;
 			break;
@@ -424,65 +424,29 @@ tba_proto_req_free(struct tba_proto_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Bytes a JSON string must escape: '"', '\\' and the controls. */
-static const unsigned char proto_esc[256] = {
-	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
-};
-
-/*
- * 1 when some byte of the 8 in w needs an escape (< 0x20, '"' or '\\'). The
- * classic word tests: (x - 0x01..) & ~x has a high bit set in some byte
- * exactly when some byte of x is zero (below n for x - n*0x01..), so the
- * answer for the word is exact even though single byte flags may not be.
- */
-static int
-proto_word_esc(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-
-	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs ? 1 : 0;
-}
-
 tba_err
 tba_proto_put_string(struct tba_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	unsigned char c;
-	size_t i, run;
+	size_t i, start = out->len;
 	tba_err r;
 
-	if ((r = tba_buf_putc(out, '"')) != TBA_OK)
-		return r;
-	/* Runs that need no escape go in one append: replies carry whole base strings. */
-	for (i = 0; i < n && r == TBA_OK; i += run) {
-		uint64_t w;
-
-		/* Eight bytes a step through long runs (base strings), then byte by byte. */
-		for (run = 0; i + run + 8 <= n; run += 8) {
-			memcpy(&w, u + i + run, sizeof(w));
-			if (proto_word_esc(w))
-				break;
-		}
-		for (; i + run < n && !proto_esc[u[i + run]]; run++)
-			;
-		if (run > 0) {
-			r = tba_buf_put(out, s + i, run);
-			continue;
-		}
-		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			char esc[2] = {'\\', (char)c};
+	r = tba_buf_putc(out, '"');
+	for (i = 0; i < n && r == TBA_OK; i++) {
+		if (u[i] == '"' || u[i] == '\\') {
+			char esc[2] = {'\\', (char)u[i]};
 			r = tba_buf_put(out, esc, sizeof(esc));
-		} else {
-			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		} else if (u[i] < 0x20) {
+			char esc[6] = {'\\', 'u', '0', '0', hex[u[i] >> 4], hex[u[i] & 15]};
 			r = tba_buf_put(out, esc, sizeof(esc));
-		}
-		run = 1;
+		} else
+			r = tba_buf_putc(out, (char)u[i]);
 	}
 	if (r == TBA_OK)
 		r = tba_buf_putc(out, '"');
+	if (r != TBA_OK)
+		tba_buf_truncate(out, start);
 	return r;
 }
 
@@ -518,99 +482,6 @@ tba_err
 tba_proto_reply(const cJSON *params, struct tba_buf *out)
 {
 	return proto_wrap("{\"parameters\":", params, out);
-}
-
-void
-tba_proto_writer_begin(struct tba_proto_writer *w, struct tba_buf *out)
-{
-	w->out = out;
-	w->start = out->len;
-	w->nfields = 0;
-	w->r = tba_buf_puts(out, "{\"parameters\":{");
-}
-
-/* ,"key": (the comma from the second field on). */
-static void
-proto_writer_key(struct tba_proto_writer *w, const char *key)
-{
-	if (w->r == TBA_OK && w->nfields++ > 0)
-		w->r = tba_buf_putc(w->out, ',');
-	if (w->r == TBA_OK)
-		w->r = tba_proto_put_string(w->out, key, strlen(key));
-	if (w->r == TBA_OK)
-		w->r = tba_buf_putc(w->out, ':');
-}
-
-void
-tba_proto_writer_str(struct tba_proto_writer *w, const char *key, const char *val)
-{
-	proto_writer_key(w, key);
-	if (w->r == TBA_OK)
-		w->r = tba_proto_put_string(w->out, val, strlen(val));
-}
-
-/* Decimal digits of v (no printf: a reply carries a timestamp). */
-static tba_err
-proto_put_int(struct tba_buf *out, int64_t v)
-{
-	char d[24];
-	size_t i = sizeof(d);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-	do {
-		d[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		d[--i] = '-';
-	return tba_buf_put(out, d + i, sizeof(d) - i);
-}
-
-void
-tba_proto_writer_int(struct tba_proto_writer *w, const char *key, int64_t val)
-{
-	proto_writer_key(w, key);
-	if (w->r == TBA_OK)
-		w->r = proto_put_int(w->out, val);
-}
-
-void
-tba_proto_writer_json(struct tba_proto_writer *w, const char *key, const cJSON *val)
-{
-	char *txt;
-
-	proto_writer_key(w, key);
-	if (w->r != TBA_OK)
-		return;
-	if ((txt = cJSON_PrintUnformatted(val)) == NULL) {
-		w->r = tba_nomem();
-		return;
-	}
-	w->r = tba_buf_puts(w->out, txt);
-	cJSON_free(txt);
-}
-
-tba_err
-tba_proto_writer_end(struct tba_proto_writer *w)
-{
-	if (w->r == TBA_OK && (w->r = tba_buf_puts(w->out, "}}")) == TBA_OK)
-		w->r = tba_buf_put(w->out, "", 1);
-	if (w->r == TBA_OK && w->out->len - w->start > TBA_PROTO_MAX)
-		w->r = tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
-	if (w->r != TBA_OK)
-		tba_proto_writer_abort(w);
-	return w->r;
-}
-
-void
-tba_proto_writer_abort(struct tba_proto_writer *w)
-{
-	/* Wiped, not just cut: a half-written reply may hold a signature. */
-	if (w->out->data != NULL && w->out->len > w->start) {
-		tba_wipe(w->out->data + w->start, w->out->len - w->start);
-		w->out->len = w->start;
-		w->out->data[w->start] = '\0';
-	}
 }
 
 tba_err
