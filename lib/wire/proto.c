@@ -88,7 +88,7 @@ tba_proto_ename_parse(const char *s, enum tba_proto_ename *out)
 			return TBA_OK;
 		}
 	}
-	return TBA_ERR_NOT_FOUND;
+	return tba_seterr(TBA_ERR_NOT_FOUND, "unknown error name '%.64s'", s);
 }
 
 enum tba_proto_ename
@@ -144,8 +144,8 @@ tba_proto_frame(const void *buf, size_t len, size_t *msglen)
 		return TBA_OK;
 	}
 	if (len >= TBA_PROTO_MAX)
-		return TBA_ERR_TOO_LARGE;
-	return TBA_ERR_NOT_FOUND;
+		return tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
+	return TBA_ERR_NOT_FOUND;   /* not a failure: read more (no detail) */
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid. */
@@ -366,23 +366,23 @@ tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
 	*ename = TBA_PE_INVALID_REQUEST;
 	if ((r = proto_json(msg, len, &req.json)) != TBA_OK)
 		goto out;
-	r = TBA_ERR_PROTO;
 	cJSON_ArrayForEach(v, req.json) {
 		if (strcmp(v->string, "method") == 0 && method == NULL)
 			method = v;
 		else if (strcmp(v->string, "parameters") == 0 && params == NULL)
 			params = v;
 		else {
-			tba_seterr(r, "unexpected or repeated key '%.64s' in the request", v->string);
+			r = tba_seterr(TBA_ERR_PROTO, "unexpected or repeated key '%.64s' in the "
+			    "request", v->string);
 			goto out;
 		}
 	}
 	if (!cJSON_IsString(method)) {
-		tba_seterr(r, "the request needs a string \"method\"");
+		r = tba_seterr(TBA_ERR_PROTO, "the request needs a string \"method\"");
 		goto out;
 	}
 	if (params != NULL && !cJSON_IsObject(params)) {
-		tba_seterr(r, "\"parameters\" must be an object");
+		r = tba_seterr(TBA_ERR_PROTO, "\"parameters\" must be an object");
 		goto out;
 	}
 	name = method->valuestring;
@@ -395,15 +395,12 @@ tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
 		i = TBA_PM__MAX;
 	if (i == TBA_PM__MAX) {
 		*ename = TBA_PE_METHOD_NOT_FOUND;
-		tba_seterr(r, "no method '%.80s'", name);
+		r = tba_seterr(TBA_ERR_PROTO, "no method '%.80s'", name);
 		goto out;
 	}
 	req.method = (enum tba_proto_method)i;
-	if ((r = parse_params(params, &req)) != TBA_OK) {
-		if (r != TBA_ERR_NOMEM)
-			r = TBA_ERR_PROTO;
-		goto out;
-	}
+	if ((r = parse_params(params, &req)) != TBA_OK)
+		goto out;   /* TBA_ERR_PROTO or TBA_ERR_NOMEM, with its detail */
 	*out = req;
 	memset(&req, 0, sizeof(req));
 	r = TBA_OK;
@@ -539,24 +536,24 @@ tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
 	*ename = TBA_PE__MAX;
 	if ((r = proto_json(msg, len, &j)) != TBA_OK)
 		goto out;
-	r = TBA_ERR_PROTO;
 	cJSON_ArrayForEach(v, j) {
 		if (strcmp(v->string, "error") == 0 && err == NULL)
 			err = v;
 		else if (strcmp(v->string, "parameters") == 0 && p == NULL)
 			p = (cJSON *)v;
 		else {
-			tba_seterr(r, "unexpected key '%.64s' in the agent's reply", v->string);
+			r = tba_seterr(TBA_ERR_PROTO, "unexpected key '%.64s' in the agent's reply",
+			    v->string);
 			goto out;
 		}
 	}
 	if (p != NULL && !cJSON_IsObject(p)) {
-		tba_seterr(r, "the agent's reply has no parameters object");
+		r = tba_seterr(TBA_ERR_PROTO, "the agent's reply has no parameters object");
 		goto out;
 	}
 	if (err != NULL) {
 		if (!cJSON_IsString(err)) {
-			tba_seterr(r, "the agent's error name is not a string");
+			r = tba_seterr(TBA_ERR_PROTO, "the agent's error name is not a string");
 			goto out;
 		}
 		if (tba_proto_ename_parse(err->valuestring, ename) != TBA_OK)
@@ -569,7 +566,7 @@ tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
 			r = tba_nomem();
 			goto out;
 		}
-		r = TBA_ERR_REMOTE;
+		r = tba_seterr(TBA_ERR_REMOTE, "%s", *message);
 		goto out;
 	}
 	if (p != NULL)
