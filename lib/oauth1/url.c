@@ -14,8 +14,8 @@ url_unreserved(unsigned char c)
 	    c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static int
-url_hexval(unsigned char c)
+int
+tba_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -77,8 +77,8 @@ tba_pct_decode(const char *s, size_t n, int form, char **out)
 		return tba_nomem();
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			if (n - i < 3 || (hi = url_hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = url_hexval((unsigned char)s[i + 2])) < 0) {
+			if (n - i < 3 || (hi = tba_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = tba_hexval((unsigned char)s[i + 2])) < 0) {
 				r = tba_seterr(TBA_ERR_INVALID,
 				    "bad percent escape \"%.*s\": '%%' must be followed by two hex digits "
 				    "(write a literal '%%' as %%25)", (int)(n - i < 3 ? n - i : 3), s + i);
@@ -241,16 +241,16 @@ url_norm_path(const char *s, size_t n, char **out)
 	for (i = 0; i < n && r == TBA_OK; i++) {
 		c = (unsigned char)s[i];
 		if (c == '%') {
-			if (n - i < 3 || url_hexval((unsigned char)s[i + 1]) < 0 ||
-			    url_hexval((unsigned char)s[i + 2]) < 0) {
+			if (n - i < 3 || tba_hexval((unsigned char)s[i + 1]) < 0 ||
+			    tba_hexval((unsigned char)s[i + 2]) < 0) {
 				r = tba_seterr(TBA_ERR_INVALID,
 				    "bad percent escape \"%.3s\" in the URL path: '%%' must be followed "
 				    "by two hex digits (write a literal '%%' as %%25)", s + i);
 				break;
 			}
 			esc[0] = '%';
-			esc[1] = hexdig[url_hexval((unsigned char)s[i + 1])];
-			esc[2] = hexdig[url_hexval((unsigned char)s[i + 2])];
+			esc[1] = hexdig[tba_hexval((unsigned char)s[i + 1])];
+			esc[2] = hexdig[tba_hexval((unsigned char)s[i + 2])];
 			r = tba_buf_put(&b, esc, 3);
 			i += 2;
 		} else if (url_path_char(c)) {
@@ -284,7 +284,7 @@ url_parse_host(const char *s, size_t n, char **out)
 		return tba_seterr(TBA_ERR_INVALID, "URL has an unterminated IPv6 literal");
 	for (i = v6 ? 1 : 0; i < (v6 ? n - 1 : n); i++) {
 		c = (unsigned char)s[i];
-		if (v6 ? (url_hexval(c) >= 0 || c == ':' || c == '.') :
+		if (v6 ? (tba_hexval(c) >= 0 || c == ':' || c == '.') :
 		    ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_'))
 			continue;

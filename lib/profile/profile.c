@@ -221,18 +221,6 @@ tba_profile_add_host(struct tba_profile *p, const char *host)
 	return TBA_OK;
 }
 
-static int
-prof_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 cJSON *
 tba_profile_public(const struct tba_profile *p)
 {
@@ -445,7 +433,7 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 		goto out;
 	}
 	for (i = 0; i < TBA_KEY_ID_LEN; i++) {
-		if ((hi = prof_hexval(tmp[2 * i])) < 0 || (lo = prof_hexval(tmp[2 * i + 1])) < 0) {
+		if ((hi = tba_hexval((unsigned char)tmp[2 * i])) < 0 || (lo = tba_hexval((unsigned char)tmp[2 * i + 1])) < 0) {
 			r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"key_id\" is not hex");
 			goto out;
 		}
