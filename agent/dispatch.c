@@ -220,6 +220,54 @@ out:
 }
 
 static tba_err
+do_access_token(struct agent_ctx *ctx, const struct peer *peer, const struct tba_proto_req *q,
+    struct tba_profile *p, struct m2m_fail *fail, int *audited, cJSON *reply)
+{
+	struct m2m_token t;
+	tba_err r;
+
+	memset(&t, 0, sizeof(t));
+	if (ctx->m2m == NULL)
+		return tba_seterr(TBA_ERR_POLICY, "this agent hands out no access tokens");
+	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK)
+		goto out;
+	/* m2m.c audits the exchange and the token handed out (or refused). */
+	*audited = 1;
+	if ((r = m2m_access_token(ctx->m2m, peer, p, q->renew, &t, fail)) != TBA_OK)
+		goto out;
+	if ((r = reply_strings(reply, "access_token", t.access_token, "token_type", "Bearer",
+	    "scope", t.scope[0] != '\0' ? t.scope : p->scope, NULL)) != TBA_OK)
+		goto out;
+	if (cJSON_AddNumberToObject(reply, "expires_at", (double)t.expires_at) == NULL)
+		r = tba_nomem();
+out:
+	m2m_token_free(&t);
+	return r;
+}
+
+/* The error reply; AuthorizationFailed carries the HTTP status and NetSuite's code. */
+static void
+dispatch_error(enum tba_proto_ename en, tba_err r, const struct m2m_fail *fail,
+    struct tba_buf *out)
+{
+	cJSON *x;
+
+	if (en != TBA_PE_AUTHORIZATION_FAILED || (x = cJSON_CreateObject()) == NULL) {
+		(void)tba_proto_error(en, tba_errmsg(r), out);
+		return;
+	}
+	if (fail->http_status != 0)
+		cJSON_AddNumberToObject(x, "http_status", (double)fail->http_status);
+	if (fail->error[0] != '\0')
+		cJSON_AddStringToObject(x, "error", fail->error);
+	if (fail->retry)
+		cJSON_AddTrueToObject(x, "retry");
+	if (tba_proto_error_params(en, tba_errmsg(r), x, out) != TBA_OK)
+		(void)tba_proto_error(en, tba_errmsg(r), out);
+	cJSON_Delete(x);
+}
+
+static tba_err
 do_list(struct agent_ctx *ctx, cJSON *reply)
 {
 	struct tba_profile *v = NULL;
@@ -246,27 +294,45 @@ out:
 	return r;
 }
 
-/* Runs the parsed request q; fills reply and the audit's outcome. */
+/* What one request leaves besides its reply: for the audit line and the error reply. */
+struct request {
+	struct outcome o;
+	struct m2m_fail fail;
+	int audit;               /* dispatch writes the audit line (m2m.c writes its own) */
+};
+
+/* Runs the parsed request q; fills reply and rq. */
 static tba_err
-dispatch_method(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
-    struct outcome *o, cJSON *reply)
+dispatch_method(struct agent_ctx *ctx, const struct peer *peer, const struct tba_proto_req *q,
+    struct tba_url *u, struct request *rq, cJSON *reply)
 {
 	struct tba_profile prof;
+	int m2m_audited = 0;
+	tba_err r;
 
+	rq->audit = q->method != TBA_PM_PING && q->method != TBA_PM_LIST;
 	switch (q->method) {
 	case TBA_PM_PING:
 		return reply_strings(reply, "version", TBA_VERSION, NULL);
 	case TBA_PM_LIST:
 		return do_list(ctx, reply);
 	case TBA_PM_SIGN:
-		return do_sign(ctx, q, u, &prof, o, reply);
+		return do_sign(ctx, q, u, &prof, &rq->o, reply);
 	case TBA_PM_PASSPORT:
-		return do_passport(ctx, q, &prof, o, reply);
+		return do_passport(ctx, q, &prof, &rq->o, reply);
 	case TBA_PM_LOCK:
-		return pool_lock(ctx->pool);
+		r = pool_lock(ctx->pool);
+		m2m_forget(ctx->m2m);
+		return r;
 	case TBA_PM_UNLOCK:
 		return pool_unlock(ctx->pool, q->pin, strlen(q->pin));
+	case TBA_PM_ACCESS_TOKEN:
+		r = do_access_token(ctx, peer, q, &prof, &rq->fail, &m2m_audited, reply);
+		rq->o.profile = q->profile;
+		rq->audit = !m2m_audited;
+		return r;
 	default:
+		rq->audit = 0;
 		return tba_seterr(TBA_ERR_PROTO, "unhandled method");
 	}
 }
@@ -296,12 +362,12 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 {
 	struct tba_proto_req q;
 	struct tba_url u;
-	struct outcome o;
+	struct request rq;
 	enum tba_proto_ename en = TBA_PE_INVALID_REQUEST;
 	cJSON *reply = NULL;
 	tba_err r;
 
-	memset(&o, 0, sizeof(o));
+	memset(&rq, 0, sizeof(rq));
 	memset(&u, 0, sizeof(u));
 	tba_params_init(&u.query_params);
 	tba_clearerr();
@@ -310,25 +376,17 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 	if ((reply = cJSON_CreateObject()) == NULL)
 		r = tba_nomem();
 	else
-		r = dispatch_method(ctx, &q, &u, &o, reply);
+		r = dispatch_method(ctx, peer, &q, &u, &rq, reply);
 	if (r != TBA_OK)
 		en = tba_proto_ename_for(r);
 	/* Malformed messages are not audited: a fuzzing peer would drown the log. */
-	switch (q.method) {
-	case TBA_PM_SIGN:
-	case TBA_PM_PASSPORT:
-	case TBA_PM_LOCK:
-	case TBA_PM_UNLOCK:
-		dispatch_audit(peer, &q, &o, r, en);
-		break;
-	default:
-		break;
-	}
+	if (rq.audit)
+		dispatch_audit(peer, &q, &rq.o, r, en);
 	if (r == TBA_OK && (r = tba_proto_reply(reply, out)) != TBA_OK)
 		en = tba_proto_ename_for(r);
 reply:
 	if (r != TBA_OK)
-		(void)tba_proto_error(en, tba_errmsg(r), out);
+		dispatch_error(en, r, &rq.fail, out);
 	cJSON_Delete(reply);
 	tba_url_free(&u);
 	tba_proto_req_free(&q);
