@@ -244,7 +244,7 @@ tba_x509_ecdsa_der(const unsigned char *rs, size_t rslen, unsigned char **der, s
 	}
 	*der = malloc((size_t)len);
 	if (*der == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	memcpy(*der, buf, (size_t)len);
@@ -280,7 +280,7 @@ x509_sign(enum tba_jwt_alg alg, const unsigned char *tbs, size_t tbslen, tba_x50
 		return tba_x509_ecdsa_der(raw, rawlen, sig, siglen);
 	}
 	if ((*sig = malloc(rawlen)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	memcpy(*sig, raw, rawlen);
 	*siglen = rawlen;
 	return TBA_OK;
@@ -329,7 +329,7 @@ tba_x509_selfsigned(EVP_PKEY *pub, enum tba_jwt_alg alg, const char *cn, unsigne
 	if ((r = tba_pubkey_check(pub, alg)) != TBA_OK)
 		return r;
 	if ((x = X509_new()) == NULL || (sigalg = X509_ALGOR_new()) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	if ((r = x509_fill(x, pub, cn, days, now)) != TBA_OK ||

@@ -545,7 +545,7 @@ tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON 
 	const cJSON *v;
 	char clean[1024], *txt = NULL;
 	size_t i, start = out->len;
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
 	if (message == NULL)
 		message = "";
@@ -557,17 +557,23 @@ tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON 
 	if ((j = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(j, "error", tba_proto_ename_str(e)) == NULL ||
 	    (p = cJSON_AddObjectToObject(j, "parameters")) == NULL ||
-	    cJSON_AddStringToObject(p, "message", clean) == NULL)
+	    cJSON_AddStringToObject(p, "message", clean) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	cJSON_ArrayForEach(v, extra) {
 		if (v->string == NULL || strcmp(v->string, "message") == 0)
 			continue;
-		if ((dup = cJSON_Duplicate(v, 1)) == NULL)
+		if ((dup = cJSON_Duplicate(v, 1)) == NULL) {
+			r = tba_nomem();
 			goto out;
+		}
 		cJSON_AddItemToObject(p, v->string, dup);
 	}
-	if ((txt = cJSON_PrintUnformatted(j)) == NULL)
+	if ((txt = cJSON_PrintUnformatted(j)) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	if (strlen(txt) + 1 > TBA_PROTO_MAX) {
 		r = tba_seterr(TBA_ERR_TOO_LARGE, "error reply too large");
 		goto out;
