@@ -41,6 +41,10 @@ struct m2m_entry {
 	size_t cap;
 	int64_t expires_at;
 	char scope[256];
+	/* Whom the token was issued to: a profile replaced with another client or account starts over. */
+	char client_id[TBA_FIELD_MAX + 1];
+	char account[TBA_FIELD_MAX + 1];
+	char want_scope[TBA_SCOPE_MAX + 1];
 	int busy;                     /* an exchange is under way */
 	unsigned long done;           /* exchanges finished (waiters compare) */
 	/* The last exchange's failure, for the callers that waited for it. */
@@ -78,19 +82,23 @@ m2m_new(struct pool *pool, struct profiles *profiles, const struct m2m_opts *o, 
 	struct m2m *m = NULL;
 	struct curl_slist *l;
 	size_t i;
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
 	*out = NULL;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	m->pool = pool;
 	m->profiles = profiles;
 	m->o = *o;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	for (i = 0; i < o->nconnect_to && i < M2M_CONNECT_TO_MAX; i++) {
-		if ((l = curl_slist_append(m->connect_to, o->connect_to[i])) == NULL)
+		if ((l = curl_slist_append(m->connect_to, o->connect_to[i])) == NULL) {
+			r = tba_nomem();
 			goto out;
+		}
 		m->connect_to = l;
 	}
 	*out = m;
@@ -176,6 +184,14 @@ m2m_entry_get(struct m2m *m, const char *name)
 	return e;
 }
 
+/* 1 when e's token was issued for what p is now (call with mu held). */
+static int
+m2m_entry_fits(const struct m2m_entry *e, const struct tba_profile *p)
+{
+	return strcmp(e->client_id, p->client_id) == 0 && strcmp(e->account, p->account) == 0 &&
+	    strcmp(e->want_scope, p->scope) == 0;
+}
+
 /* Copies the entry's token into out (call with mu held). */
 static tba_err
 m2m_entry_copy(const struct m2m_entry *e, struct m2m_token *out)
@@ -249,17 +265,19 @@ m2m_post(struct m2m *m, const char *url, const char *jwt, struct tba_buf *body, 
 	CURL *h = NULL;
 	CURLcode cc;
 	char errbuf[CURL_ERROR_SIZE];
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
 	*status = 0;
 	errbuf[0] = '\0';
 	tba_buf_init(&form, M2M_FORM_MAX);
-	if (tba_buf_puts(&form, "grant_type=client_credentials&client_assertion_type=urn%3Aietf"
-	    "%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=") != TBA_OK ||
-	    tba_buf_puts(&form, jwt) != TBA_OK)   /* base64url and '.': nothing to encode */
+	if ((r = tba_buf_puts(&form, "grant_type=client_credentials&client_assertion_type=urn%3A"
+	    "ietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=")) !=
+	    TBA_OK || (r = tba_buf_puts(&form, jwt)) != TBA_OK)  /* base64url and '.': nothing to encode */
 		goto out;
-	if ((h = curl_easy_init()) == NULL)
+	if ((h = curl_easy_init()) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -451,8 +469,8 @@ out:
 
 /* Stores the exchange's outcome in e and wakes the waiters (call with mu held). */
 static void
-m2m_settle(struct m2m *m, struct m2m_entry *e, unsigned long epoch, tba_err r,
-    struct tba_jwt_reply *reply, const struct m2m_fail *fail)
+m2m_settle(struct m2m *m, struct m2m_entry *e, const struct tba_profile *p, unsigned long epoch,
+    tba_err r, struct tba_jwt_reply *reply, const struct m2m_fail *fail)
 {
 	e->busy = 0;
 	e->done++;
@@ -467,6 +485,9 @@ m2m_settle(struct m2m *m, struct m2m_entry *e, unsigned long epoch, tba_err r,
 		reply->access_token_cap = 0;
 		e->expires_at = (int64_t)time(NULL) + reply->expires_in;
 		snprintf(e->scope, sizeof(e->scope), "%s", reply->scope);
+		snprintf(e->client_id, sizeof(e->client_id), "%s", p->client_id);
+		snprintf(e->account, sizeof(e->account), "%s", p->account);
+		snprintf(e->want_scope, sizeof(e->want_scope), "%s", p->scope);
 	} else if (r == TBA_OK) {
 		/* Locked while the exchange ran: keep nothing. */
 		e->fail_r = TBA_ERR_LOCKED;
@@ -502,7 +523,7 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 		return tba_seterr(TBA_ERR_NOMEM, "no room for another cached access token");
 	}
 	for (;;) {
-		if (!renew && e->token != NULL &&
+		if (!renew && e->token != NULL && m2m_entry_fits(e, p) &&
 		    (int64_t)time(NULL) < e->expires_at - M2M_EARLY_SEC) {
 			r = m2m_entry_copy(e, out);
 			goto unlock;
@@ -534,7 +555,7 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 			r = tba_seterr(e->fail_r, "%s", e->fail_msg);
 			goto unlock;
 		}
-		if (e->token != NULL) {
+		if (e->token != NULL && m2m_entry_fits(e, p)) {
 			r = m2m_entry_copy(e, out);
 			goto unlock;
 		}
@@ -552,7 +573,7 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 
 	pthread_mutex_lock(&m->mu);
 	m->nblocked--;
-	m2m_settle(m, e, epoch, r, &reply, fail);
+	m2m_settle(m, e, p, epoch, r, &reply, fail);
 	if (r == TBA_OK && e->token != NULL)
 		r = m2m_entry_copy(e, out);
 	else if (r == TBA_OK)

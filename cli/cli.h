@@ -50,6 +50,16 @@ int cli_fail(tba_err r, const char *what);
 /* Prints a usage error line plus "Try 'tba CMD --help'." and returns TBA_EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct option;
+/*
+ * getopt_long(argc, argv, shortopts, longopts, NULL), except that a long
+ * option given as a prefix of its name ("--hea" for "--header") is unknown:
+ * returns '?' with argv[optind - 1] the element as given. Options are never
+ * matched by prefix in tba, so a script's meaning cannot change when an
+ * option is added.
+ */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
 /* The token URI: --token if given, else $TBA_TOKEN, else NULL. */
 const char *cli_token_uri(const char *opt);
 

@@ -309,7 +309,7 @@ m2m_opts_parse(const char *sub, int argc, char **argv, struct m2m_opts *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, ":h", longopts)) != -1) {
 		if (c == 'h') {
 			fputs(m2m_help, stdout);
 			return TBA_EXIT_OK;

@@ -85,7 +85,7 @@ oauth2_opts(const char *cmd, const char *help, int argc, char **argv, int *renew
 
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, ":h", lo)) != -1) {
 		if (ch == 'h') {
 			fputs(help, stdout);
 			return TBA_EXIT_OK;

@@ -327,7 +327,7 @@ cmd_test(int argc, char **argv)
 	conf.max_time = 60;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, ":v", longopts)) != -1) {
 		switch (c) {
 		case OPT_CONNECT_TO:
 			r = http_list_add(&conf.connect_to, optarg);

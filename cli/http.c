@@ -2,10 +2,12 @@
  * http.c - signed HTTP exchanges through libcurl (see http.h).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -13,6 +15,7 @@
 #include "auth.h"
 #include "http.h"
 #include "tba/buf.h"
+#include "tba/mem.h"
 
 #define HTTP_HDR_MAX 16384  /* Authorization header line we build */
 
@@ -84,7 +87,9 @@ http_resp_free(struct http_resp *r)
 	free(r->date);
 	free(r->ctype);
 	free(r->redirect_url);
-	r->location = r->date = r->ctype = r->redirect_url = NULL;
+	free(r->retry_after);
+	free(r->url);
+	r->location = r->date = r->ctype = r->redirect_url = r->retry_after = r->url = NULL;
 }
 
 /* Copies a header's value (after "Name:", trimmed) into a new string. */
@@ -134,7 +139,8 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		free(r->location);
 		free(r->date);
 		free(r->ctype);
-		r->location = r->date = r->ctype = NULL;
+		free(r->retry_after);
+		r->location = r->date = r->ctype = r->retry_after = NULL;
 	} else if (http_header_is(p, n, "Location")) {
 		slot = &r->location;
 		namelen = 8;
@@ -144,6 +150,9 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	} else if (http_header_is(p, n, "Content-Type")) {
 		slot = &r->ctype;
 		namelen = 12;
+	} else if (http_header_is(p, n, "Retry-After")) {
+		slot = &r->retry_after;
+		namelen = 11;
 	}
 	if (slot != NULL) {
 		free(*slot);
@@ -209,14 +218,37 @@ http_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	return 0;
 }
 
+long
+http_retry_after(const struct http_resp *r)
+{
+	const char *s;
+	char *end;
+	long v;
+	time_t t;
+
+	if (r->retry_after == NULL)
+		return -1;
+	s = r->retry_after;
+	if (*s >= '0' && *s <= '9') {
+		errno = 0;
+		v = strtol(s, &end, 10);
+		return errno != 0 || *end != '\0' || v < 0 ? -1 : v;
+	}
+	if ((t = curl_getdate(s, NULL)) == (time_t)-1)
+		return -1;
+	return t <= time(NULL) ? 0 : (long)(t - time(NULL));
+}
+
 static tba_err
-http_setup(CURL *h, const struct http_req *req, const struct http_conf *conf,
+http_setup(CURL *h, const struct http_req *req, const char *url, const struct http_conf *conf,
     struct curl_slist *hdrs, struct http_xfer *x)
 {
 	int bad = 0;
 
 	curl_easy_reset(h);
-	bad |= curl_easy_setopt(h, CURLOPT_URL, req->url) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK;
+	/* The path goes out as signed: libcurl would remove "." and ".." segments. */
+	bad |= curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
@@ -227,7 +259,8 @@ http_setup(CURL *h, const struct http_req *req, const struct http_conf *conf,
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, x) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, x) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "tba/" TBA_VERSION) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT,
+	    conf->user_agent != NULL ? conf->user_agent : "tba/" TBA_VERSION) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	if (conf->connect_to != NULL)
 		bad |= curl_easy_setopt(h, CURLOPT_CONNECT_TO, conf->connect_to) != CURLE_OK;
@@ -239,6 +272,12 @@ http_setup(CURL *h, const struct http_req *req, const struct http_conf *conf,
 		bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, conf->connect_timeout) != CURLE_OK;
 	if (conf->max_time > 0)
 		bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT, conf->max_time) != CURLE_OK;
+	if (conf->proxy != NULL)
+		bad |= curl_easy_setopt(h, CURLOPT_PROXY, conf->proxy) != CURLE_OK;
+	if (conf->noproxy != NULL)
+		bad |= curl_easy_setopt(h, CURLOPT_NOPROXY, conf->noproxy) != CURLE_OK;
+	if (conf->compressed)
+		bad |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK;
 	if (conf->verbose) {
 		bad |= curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, http_debug_cb) != CURLE_OK;
 		bad |= curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) != CURLE_OK;
@@ -293,13 +332,18 @@ http_exchange_once(CURL *h, struct tba_agentc *ac, const struct http_req *req,
 	x.hold401 = hold401 && *bearer;
 	if ((r = tba_buf_putf(&line, "Authorization: %s", auth)) != TBA_OK)
 		goto out;
+	/* The URL sent is the one signed; -w reports it. */
+	if ((resp->url = strdup(req->url)) == NULL) {
+		r = tba_nomem();
+		goto out;
+	}
 	for (u = req->headers; u != NULL; u = u->next) {
 		if ((r = http_list_add(&hdrs, u->data)) != TBA_OK)
 			goto out;
 	}
 	if ((r = http_list_add(&hdrs, tba_buf_str(&line))) != TBA_OK)
 		goto out;
-	if ((r = http_setup(h, req, conf, hdrs, &x)) != TBA_OK)
+	if ((r = http_setup(h, req, resp->url, conf, hdrs, &x)) != TBA_OK)
 		goto out;
 
 	resp->cc = curl_easy_perform(h);
@@ -323,6 +367,9 @@ out:
 	/* The handle keeps a pointer to hdrs: drop it before freeing. */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
+	/* The line holds the Bearer token of an M2M profile: wiped like it. */
+	if (line.data != NULL)
+		tba_wipe(line.data, line.len);
 	tba_buf_free(&line);
 	auth_free(auth);
 	return r;

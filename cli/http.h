@@ -29,6 +29,10 @@ struct http_conf {
 	int verbose;                    /* -v: libcurl's trace on stderr, Authorization redacted */
 	long connect_timeout;           /* seconds; 0 = libcurl's default */
 	long max_time;                  /* seconds; 0 = none */
+	const char *user_agent;         /* -A, or NULL: "tba/VERSION" */
+	const char *proxy;              /* -x, or NULL: libcurl's https_proxy etc. */
+	const char *noproxy;            /* --noproxy, or NULL */
+	int compressed;                 /* --compressed: ask for and decode gzip, deflate, ... */
 };
 
 /* What to send. All borrowed. */
@@ -63,6 +67,8 @@ struct http_resp {
 	char *date;                  /* Date header of the final block, or NULL */
 	char *ctype;                 /* Content-Type of the final block, or NULL */
 	char *redirect_url;          /* absolute Location (CURLINFO_REDIRECT_URL), or NULL */
+	char *retry_after;           /* Retry-After of the final block, or NULL */
+	char *url;                   /* the URL sent: the one that was signed */
 	CURLcode cc;                 /* CURLE_OK unless the transfer failed */
 	char errbuf[CURL_ERROR_SIZE];
 	long ms;                     /* total time of the transfer */
@@ -87,10 +93,18 @@ void http_session_close(struct http_session *s);
 tba_err http_list_add(struct curl_slist **l, const char *s);
 
 /*
+ * Seconds the response's Retry-After asks to wait (delta-seconds or an
+ * HTTP date, from now), or -1 when there is none or it cannot be read.
+ */
+long http_retry_after(const struct http_resp *r);
+
+/*
  * Gets req's Authorization from the agent (auth.h: signed for TBA
  * profiles, a Bearer access token for M2M profiles, whose 401 is retried
- * once with a renewed token) and sends it on h (reset first, so it keeps its
- * connection cache between calls). resp is cleared first and filled in.
+ * once with a renewed token: the one place a 401 is judged) and sends it on
+ * h (reset first, so it keeps its connection cache between calls: one TLS
+ * connection for a whole run). The path is sent byte for byte as signed (no
+ * dot-segment removal). resp is cleared first and filled in.
  * Returns TBA_OK when an HTTP response arrived (any status),
  * TBA_ERR_NETWORK when the transfer failed (resp->cc / errbuf say why), or
  * the agent's error (policy refusal, locked, unreachable) with its detail.

@@ -120,9 +120,15 @@ x509_sigalg(enum tba_jwt_alg alg, X509_ALGOR *out)
 	    (pss->maskGenAlgorithm = X509_ALGOR_new()) != NULL &&
 	    (mgfmd = X509_ALGOR_new()) != NULL &&
 	    (pss->saltLength = ASN1_INTEGER_new()) != NULL;
+	/*
+	 * RFC 4055 2.1: inside RSASSA-PSS parameters the SHA-2 identifiers carry
+	 * a NULL parameter (X509_ALGOR_set_md would leave it absent; OpenSSL's
+	 * own PSS signatures write NULL too).
+	 */
+	ok = ok && X509_ALGOR_set0(pss->hashAlgorithm, OBJ_nid2obj(tba_jwt_alg_hash_nid(alg)),
+	    V_ASN1_NULL, NULL) == 1 && X509_ALGOR_set0(mgfmd,
+	    OBJ_nid2obj(tba_jwt_alg_hash_nid(alg)), V_ASN1_NULL, NULL) == 1;
 	if (ok) {
-		X509_ALGOR_set_md(pss->hashAlgorithm, md);
-		X509_ALGOR_set_md(mgfmd, md);
 		ok = ASN1_INTEGER_set(pss->saltLength, (long)tba_jwt_alg_hash_len(alg)) == 1 &&
 		    x509_algor_seq(pss->maskGenAlgorithm, NID_mgf1, mgfmd,
 		    ASN1_ITEM_rptr(X509_ALGOR)) &&
@@ -244,7 +250,7 @@ tba_x509_ecdsa_der(const unsigned char *rs, size_t rslen, unsigned char **der, s
 	}
 	*der = malloc((size_t)len);
 	if (*der == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	memcpy(*der, buf, (size_t)len);
@@ -280,7 +286,7 @@ x509_sign(enum tba_jwt_alg alg, const unsigned char *tbs, size_t tbslen, tba_x50
 		return tba_x509_ecdsa_der(raw, rawlen, sig, siglen);
 	}
 	if ((*sig = malloc(rawlen)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	memcpy(*sig, raw, rawlen);
 	*siglen = rawlen;
 	return TBA_OK;
@@ -329,7 +335,7 @@ tba_x509_selfsigned(EVP_PKEY *pub, enum tba_jwt_alg alg, const char *cn, unsigne
 	if ((r = tba_pubkey_check(pub, alg)) != TBA_OK)
 		return r;
 	if ((x = X509_new()) == NULL || (sigalg = X509_ALGOR_new()) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	if ((r = x509_fill(x, pub, cn, days, now)) != TBA_OK ||

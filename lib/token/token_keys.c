@@ -219,7 +219,7 @@ keys_attr(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRI
 		return tba_seterr(TBA_ERR_TOO_LARGE, "a key attribute in token %s is unreadable, "
 		    "empty or longer than %zu bytes", t->label, max);
 	if ((v = malloc(a.ulValueLen)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	a.pValue = v;
 	if ((rv = t->mod->C_GetAttributeValue(h, o, &a, 1)) != CKR_OK) {
 		free(v);

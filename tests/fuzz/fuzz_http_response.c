@@ -1,7 +1,7 @@
 /*
  * fuzz_http_response - what `tba curl` and `tba test` read from the
  * network: response header lines as libcurl hands them over (status lines
- * of every block, Location, Date, Content-Type) in cli/http.c.
+ * of every block, Location, Date, Content-Type, Retry-After) in cli/http.c.
  *
  * The callbacks are static, so this file includes cli/http.c itself. The
  * input is split at '\n' into header lines, fed one at a time the way
@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_resp resp;
 	struct http_xfer x;
 	size_t off = 0, end, n;
-	char *line, *loc, *date, *ctype;
+	char *line, *loc, *date, *ctype, *ra;
 
 	if (size > 65536)
 		return 0;
@@ -60,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		loc = resp.location;
 		date = resp.date;
 		ctype = resp.ctype;
+		ra = resp.retry_after;
 		FUZZ_ASSERT(http_header_cb(line, 1, n, &x) == n, "line not consumed");
 		FUZZ_ASSERT(resp.status >= 0 && resp.status < 10000, "status %ld", resp.status);
 		/* Only a value this line set is bounded by this line. */
@@ -69,6 +70,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			value_ok(resp.date, line, n, "Date");
 		if (resp.ctype != ctype)
 			value_ok(resp.ctype, line, n, "Content-Type");
+		if (resp.retry_after != ra)
+			value_ok(resp.retry_after, line, n, "Retry-After");
+		FUZZ_ASSERT(http_retry_after(&resp) >= -1, "Retry-After below -1");
 		(void)http_media_is(resp.ctype, "application/json");
 		free(line);
 		off += n;

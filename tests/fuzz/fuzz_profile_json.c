@@ -27,6 +27,15 @@ same_profile(const struct tba_profile *a, const struct tba_profile *b)
 		FUZZ_ASSERT(strcmp(a->hosts[i], b->hosts[i]) == 0, "host %zu", i);
 	FUZZ_ASSERT(a->created == b->created, "created");
 	FUZZ_ASSERT(memcmp(a->key_id, b->key_id, sizeof(a->key_id)) == 0, "key id");
+	/* M2M fields (zero for the other kinds). */
+	FUZZ_ASSERT(strcmp(a->client_id, b->client_id) == 0, "client id");
+	FUZZ_ASSERT(a->alg == b->alg, "alg");
+	FUZZ_ASSERT(strcmp(a->scope, b->scope) == 0, "scope");
+	FUZZ_ASSERT(strcmp(a->cert_id, b->cert_id) == 0, "certificate id");
+	FUZZ_ASSERT(a->not_after == b->not_after, "not_after");
+	FUZZ_ASSERT(a->has_next == b->has_next, "rotation pending");
+	FUZZ_ASSERT(memcmp(a->next_key_id, b->next_key_id, sizeof(a->next_key_id)) == 0 &&
+	    a->next_not_after == b->next_not_after, "next key");
 }
 
 int

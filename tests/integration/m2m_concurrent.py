@@ -6,7 +6,7 @@ io.tba.Agent.AccessToken for PROFILE on all of them together. Prints one
 line: "ok=K tokens=T errors=E" (T distinct access tokens among the replies);
 the test compares the stand-in's exchange count with it. An agent that is
 busy with exchanges answers AuthorizationFailed with "retry": true; like
-tba's client library, this asks again after a short pause.
+tba's client library, this asks again, backing off from 20 ms to 1 s.
 """
 
 import json
@@ -28,6 +28,7 @@ def main():
                           "parameters": {"profile": profile}}).encode() + b"\0"
         barrier.wait()
         deadline = time.time() + 40
+        pause = 0.02
         while True:
             conns[i].send_raw(req)
             obj = json.loads(conns[i].read_msg())
@@ -38,7 +39,8 @@ def main():
             if not par.get("retry") or time.time() > deadline:
                 results[i] = (None, (obj["error"], par.get("message", "")))
                 return
-            time.sleep(0.05)
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:

@@ -133,12 +133,12 @@ expect_grep "-v redacts Authorization" '^> Authorization: \[redacted' "$T_DIR/er
 if grep -qE 'oauth_signature|OAuth realm' "$T_DIR/err"; then fail "-v leaks no signature"; else pass "-v leaks no signature"; fi
 
 # Failures: TLS without the CA, DNS, connect, no agent, usage.
-expect_rc "TLS failure without --cacert" 1 "$TBA" curl prod "$B/record/v1/metadata-catalog" \
+expect_rc "TLS failure without --cacert: curl exit 60" 60 "$TBA" curl prod "$B/record/v1/metadata-catalog" \
 	--connect-to "::127.0.0.1:$STANDIN_PORT"
 expect_grep "TLS named" 'TLS failure' "$T_DIR/err"
-expect_rc "DNS failure" 1 "$TBA" curl prod "$B/record/v1/metadata-catalog" --connect-to "::no-such-host.invalid:443"
+expect_rc "DNS failure: curl exit 6" 6 "$TBA" curl prod "$B/record/v1/metadata-catalog" --connect-to "::no-such-host.invalid:443"
 expect_grep "DNS named" 'DNS failure' "$T_DIR/err"
-expect_rc "connect failure" 1 "$TBA" curl prod "$B/record/v1/metadata-catalog" --connect-to "::127.0.0.1:1"
+expect_rc "connect failure: curl exit 7" 7 "$TBA" curl prod "$B/record/v1/metadata-catalog" --connect-to "::127.0.0.1:1"
 expect_grep "connect named" 'connect failure' "$T_DIR/err"
 expect_rc "no agent: exit 2" 2 env TBA_AGENT_SOCK="$T_DIR/none.sock" "$TBA" curl prod "$B/x" "${NS[@]}"
 expect_rc "unknown profile" 1 "$TBA" curl nosuch "$B/x" "${NS[@]}"

@@ -126,6 +126,26 @@ expect_grep "keys: days left" 'expires in (72[89]|730) days' "$T_DIR/out"
 expect_grep "keys: warns under 30 days" "certificate of profile p-4096 expires in (29|30) days" "$T_DIR/err"
 expect_eq "keys --json: days_left" "$(meta p-4096 days_left)" 29
 expect_eq "keys --json: alg" "$(meta p-ES512 alg)" ES512
+# An expired certificate (its metadata rewritten with PyKCS11): said in the table and on stderr.
+$PY - "$SOFTHSM_MODULE" "$LABEL" "$TOKEN_PIN_FILE" p-PS512 <<'EOF2'
+import json, sys, time, PyKCS11
+lib = PyKCS11.PyKCS11Lib(); lib.load(sys.argv[1])
+slot = [s for s in lib.getSlotList(tokenPresent=True)
+        if lib.getTokenInfo(s).label.rstrip(" \0") == sys.argv[2]][0]
+s = lib.openSession(slot, PyKCS11.CKF_SERIAL_SESSION | PyKCS11.CKF_RW_SESSION)
+s.login(open(sys.argv[3]).readline().strip())
+o = s.findObjects([(PyKCS11.CKA_CLASS, PyKCS11.CKO_DATA), (PyKCS11.CKA_LABEL, sys.argv[4])])[0]
+doc = json.loads(bytes(s.getAttributeValue(o, [PyKCS11.CKA_VALUE], True)[0]))
+doc["not_after"] = int(time.time()) - 3 * 86400 - 60
+s.createObject([(PyKCS11.CKA_CLASS, PyKCS11.CKO_DATA), (PyKCS11.CKA_TOKEN, True),
+                (PyKCS11.CKA_PRIVATE, True), (PyKCS11.CKA_APPLICATION, "tba"),
+                (PyKCS11.CKA_LABEL, sys.argv[4]), (PyKCS11.CKA_VALUE, json.dumps(doc).encode())])
+s.destroyObject(o)
+EOF2
+expect_rc "keys with an expired certificate" 0 "$TBA" keys
+expect_grep "keys: says EXPIRED" 'scope rest_webservices, EXPIRED 4 days ago' "$T_DIR/out"
+expect_grep "keys: warns about the expired certificate" "certificate of profile p-PS512 has expired; run 'tba m2m rotate p-PS512'" "$T_DIR/err"
+expect_eq "keys --json: negative days_left" "$(meta p-PS512 days_left)" -4
 
 # 6. Bad input: one line, exit 64 (usage) or 1 (refused), nothing made.
 bad() { # bad NAME RC ARGS...
@@ -151,7 +171,32 @@ bad "cert on a missing profile" 1 cert nosuch
 bad "cert --next without a rotation" 1 cert p-ES384 --next
 expect_eq "bad input made nothing" "$(counts b1)" "0 0 0 0 0"
 
-# 7. delete removes every object, a pending rotation's too.
+# 7. The token fails while signing the certificate (tests/faultmod, C_Sign):
+# the half-made key pair is removed and the old profile is left as it was.
+FAULTMOD=$TBA_BUILD/tests/libtbafault.so
+export TBA_FAULT_MODULE=$SOFTHSM_MODULE TBA_FAULT_FILE=$T_DIR/faults TBA_FAULT_LOG=$T_DIR/fault-calls.txt
+FAULT_URI="pkcs11:token=$LABEL?module-path=$FAULTMOD&pin-source=file:$TOKEN_PIN_FILE"
+echo 'C_Sign CKR_GENERAL_ERROR 1' >"$TBA_FAULT_FILE"
+OLD=$(key_id p-ES512)
+expect_rc "new --replace: the token fails to sign the certificate" 1 "$TBA" m2m new p-ES512 \
+	--replace --account 1234567 --client-id z --out "$T_DIR/fail.pem" --token "$FAULT_URI"
+one_line "failed signature"
+expect_eq "the fault was injected" "$(grep -c '^C_Sign .* injected' "$TBA_FAULT_LOG")" 1
+expect_eq "failed signature: old key kept" "$(key_id p-ES512)" "$OLD"
+expect_eq "failed signature: the new key pair was removed" "$(counts p-ES512)" "1 1 1 0 1"
+check "failed signature: no --out file left behind" test ! -e "$T_DIR/fail.pem"
+check "failed signature: old profile still checks" m2m_ok p-ES512 "$T_DIR/ES512.pem"
+echo 'C_Sign CKR_GENERAL_ERROR 1' >"$TBA_FAULT_FILE"
+expect_rc "rotate: the token fails to sign the certificate" 1 "$TBA" m2m rotate p-ES512 \
+	--out "$T_DIR/fail.pem" --token "$FAULT_URI"
+expect_eq "failed rotate: nothing pending, nothing left" "$(meta p-ES512 rotation_pending) $(counts p-ES512)" \
+	"False 1 1 1 0 1"
+: >"$TBA_FAULT_FILE"
+expect_rc "rotate through the fault module once the token works" 0 "$TBA" m2m rotate p-ES512 \
+	--out "$T_DIR/ok.pem" --token "$FAULT_URI"
+check "rotate through the fault module: the pending key checks" m2m_ok p-ES512 "$T_DIR/ok.pem" --next
+
+# 8. delete removes every object, a pending rotation's too.
 expect_rc "rotate before delete" 0 "$TBA" m2m rotate p-ES384 --out "$T_DIR/n384.pem"
 expect_rc "delete" 0 "$TBA" delete p-ES384
 expect_eq "delete: no object left" "$(counts p-ES384)" "0 0 0 0 0"

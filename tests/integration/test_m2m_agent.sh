@@ -17,6 +17,17 @@ start_standin --m2m "$M2M_FILE" || exit 1
 start_agent "${NS[@]}" --audit-log "$T_DIR/audit.json" || exit 1
 BASE=https://$M2M_HOST/services/rest/record/v1
 
+# --- the stand-in refuses what NetSuite refuses (so the tests below can fail).
+"$PY" "$TBA_SRC/tests/integration/standin_m2m_check.py" "$STANDIN_PORT" "$STANDIN_CA" "$M2M_HOST" \
+	"$M2M_FILE" "$T_DIR" >"$T_DIR/check.out" 2>&1
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) pass "${line#ok - }" ;;
+	"not ok - "*) fail "${line#not ok - }" ;;
+	*) echo "# $line" ;;
+	esac
+done <"$T_DIR/check.out"
+
 # --- each algorithm end to end; the stand-in verified the assertion independently.
 for alg in ES256 ES384 ES512 PS256; do
 	expect_rc "tba token p$alg" 0 "$TBA" token "p$alg"
@@ -56,6 +67,11 @@ expect_eq "--renew: one new exchange" "$(m2m_exchanges CERT-ES256)" "$((n0 + 1))
 if [ -n "$t2" ] && [ "$t1" != "$t2" ]; then pass "--renew: a different token"; else fail "--renew: a different token"; fi
 expect_eq "after --renew the new token is cached" "$("$TBA" token pES256)" "$t2"
 
+# --- -v shows the request, never the access token.
+expect_rc "curl -v on an M2M profile" 0 "$TBA" curl pES256 "$BASE/customer?limit=1" -v "${NS[@]}"
+expect_grep "-v: the Authorization header is redacted" "Authorization: \[redacted" "$T_DIR/err"
+if grep -qF -- "$t2" "$T_DIR/err"; then fail "-v never shows the token"; else pass "-v never shows the token"; fi
+
 # --- 16 concurrent first calls share one exchange.
 out=$(cd "$TBA_SRC/tests/integration" && "$PY" m2m_concurrent.py "$TBA_AGENT_SOCK" conc 16)
 expect_eq "16 concurrent first AccessToken calls all answered with one token" "$out" "ok=16 tokens=1 errors=0"
@@ -68,6 +84,21 @@ expect_rc "curl after the server dropped the token: renewed and retried" 0 \
 	"$TBA" curl pES384 "$BASE/customer?limit=1" "${NS[@]}"
 expect_grep "the retried request's answer is printed (once)" '"items"' "$T_DIR/out"
 expect_eq "one 401 renewal: exactly one new exchange" "$(m2m_exchanges CERT-ES384)" "$((n0 + 1))"
+
+# --- a profile replaced with another client: the kept token is not handed out for it.
+old=$("$TBA" token both)
+"$TBA" m2m new both --replace --account "$M2M_ACCOUNT" --client-id client-both2 --alg ES256 \
+	--scope rest_webservices,restlets --out "$T_DIR/both2.pem" >/dev/null 2>&1 || fail "m2m new --replace"
+"$TBA" m2m cert-id both CERT-both2 >/dev/null 2>&1 || fail "cert-id after --replace"
+m2m_register both client-both2 CERT-both2 "$T_DIR/both2.pem" rest_webservices,restlets
+kill -HUP "$AGENT_PID"   # the table re-read now, not at the next periodic look
+for i in $(seq 1 30); do
+	"$TBA" list --json | grep -q client-both2 && break
+	sleep 0.1
+done
+new=$("$TBA" token both)
+if [ -n "$new" ] && [ "$new" != "$old" ]; then pass "replaced profile: a new token, not the old client's"; else fail "replaced profile: a new token"; fi
+expect_eq "replaced profile: exchanged with the new certificate" "$(m2m_exchanges CERT-both2)" 1
 
 # --- tba exec: environment and exit status.
 expect_rc "tba exec passes the child's status" 7 "$TBA" exec pES256 -- sh -c \

@@ -30,6 +30,18 @@ Endpoints (any host in a credential's hosts):
   ANY  /echo...                                          what was verified
   ANY  /flaky?key=K&fails=N                              503 N times per K, then 200
   ANY  /forbidden                                        403 like a role without permission
+For tba curl's conventions (route_curl):
+  GET  /services/rest/record/v1/contact?limit=&offset=   paged list (23 contacts), links rel=next
+  ANY  /paged-fail?fail_at=N&limit=                      paged list whose page N answers 429
+  ANY  /paged-away?limit=                                paged list whose next link is another host
+  ANY  /retry-after?key=K&fails=N&code=429|503&after=S|date  code + Retry-After N times per K,
+                                                         then 200 with the seconds waited
+  ANY  /slow?seconds=S                                   answers after S seconds
+  ANY  /gzip                                             gzip body when Accept-Encoding allows
+  ANY  /empty                                            closes the connection, no reply
+SuiteQL answers carry links rel=next/self while hasMore, as NetSuite's do. Each
+--log line also holds the request target as received (raw_path), the request
+headers and the client's port (peer_port: one per TLS connection).
 
 OAuth 2.0 client credentials (M2M), with --m2m FILE (re-read when it changes,
 so a test can register a rotated certificate while the stand-in runs):
@@ -54,6 +66,7 @@ forgets every access token issued (tests of the renew-on-401 path).
 
 import argparse
 import email.utils
+import gzip
 import json
 import os
 import signal
@@ -105,6 +118,15 @@ def ns_error(status, title, code, detail):
         "status": status,
         "o:errorDetails": [{"detail": detail, "o:errorCode": code}],
     }
+
+
+def page_links(url, limit, offset, total):
+    """NetSuite's paging links: self, and next while there is more."""
+    sep = "&" if "?" in url else "?"
+    links = [{"rel": "self", "href": "%s%slimit=%d&offset=%d" % (url, sep, limit, offset)}]
+    if offset + limit < total:
+        links.insert(0, {"rel": "next", "href": "%s%slimit=%d&offset=%d" % (url, sep, limit, offset + limit)})
+    return links
 
 
 class State:
@@ -412,6 +434,9 @@ class Handler(BaseHTTPRequestHandler):
             res, cred = self.verify_bearer(auth)
         else:
             res, cred = self.verify(body)
+        res["raw_path"] = self.path
+        res["headers"] = {k: v for k, v in self.headers.items()}
+        res["peer_port"] = self.client_address[1]
         self.server.state.log(res)
         if cred is None:
             self.reply(401, INVALID_LOGIN)
@@ -429,7 +454,9 @@ class Handler(BaseHTTPRequestHandler):
         base = "https://%s/services/rest" % host
         m = self.command
         rec = "/services/rest/record/v1/"
-        if path.startswith(rec + "metadata-catalog") and st.forbid_rest:
+        if self.route_curl(res, q, host):
+            pass
+        elif path.startswith(rec + "metadata-catalog") and st.forbid_rest:
             self.reply(403, ns_error(403, "Forbidden", "INSUFFICIENT_PERMISSION",
                                      "Permission Violation: You need the 'REST Web Services' permission "
                                      "to access this page. Contact your account administrator."))
@@ -484,7 +511,8 @@ class Handler(BaseHTTPRequestHandler):
             offset = int(q.get("offset", "0"))
             rows = [{"links": [], "id": str(100 + i), "companyname": "Customer %d" % i} for i in range(25)]
             items = rows[offset:offset + limit]
-            self.reply(200, {"links": [], "count": len(items), "hasMore": offset + limit < len(rows),
+            self.reply(200, {"links": page_links(base + "/query/v1/suiteql", limit, offset, len(rows)),
+                             "count": len(items), "hasMore": offset + limit < len(rows),
                              "items": items, "offset": offset, "totalResults": len(rows), "q": obj.get("q")})
         elif path == "/app/site/hosting/restlet.nl" and m in ("GET", "POST"):
             if "script" not in q or "deploy" not in q:
@@ -521,6 +549,72 @@ class Handler(BaseHTTPRequestHandler):
                                      "to access this page. Contact your account administrator."))
         else:
             self.reply(404, ns_error(404, "Not Found", "INVALID_URL", "Invalid URL: %s" % path))
+
+    # Endpoints for tba curl's options (paging, Retry-After, timeouts, gzip).
+    # True when the request was one of them and has been answered.
+    def route_curl(self, res, q, host):
+        st = self.server.state
+        path = res["path"]
+        if path == "/services/rest/record/v1/contact":
+            self.curl_paged(q, "https://%s/services/rest/record/v1/contact" % host, 23, None)
+        elif path == "/paged-fail":
+            fail_at = int(q.get("fail_at", "2"))
+            self.curl_paged(q, "https://%s/paged-fail?fail_at=%d" % (host, fail_at), 10, fail_at)
+        elif path == "/paged-away":
+            # The next link leaves for another host (the agent must refuse it).
+            self.curl_paged(q, "https://other.example.test/paged-away", 6, None)
+        elif path == "/retry-after":
+            with st.lock:
+                key = "ra:" + q.get("key", "")
+                n, last = st.flaky.get(key, (0, time.time()))
+                st.flaky[key] = (n + 1, time.time())
+            if n < int(q.get("fails", "1")):
+                after = q.get("after", "1")
+                if after == "date":
+                    after = email.utils.formatdate(time.time() + 2, usegmt=True)
+                code = int(q.get("code", "429"))
+                self.reply(code, ns_error(code, "Too Many Requests", "CONCURRENCY_LIMIT_EXCEEDED",
+                                          "Concurrent request limit exceeded. Request blocked."),
+                           {"Retry-After": after})
+            else:
+                self.reply(200, {"attempt": n + 1, "waited": round(time.time() - last, 2)})
+        elif path == "/slow":
+            time.sleep(float(q.get("seconds", "30")))
+            self.reply(200, {"slow": True})
+        elif path == "/empty":
+            # Closes the connection without a byte of reply (curl's 52).
+            self.close_connection = True
+        elif path == "/gzip":
+            body = json.dumps({"compressed": True, "filler": "x" * 2000}).encode()
+            accept = self.headers.get("Accept-Encoding") or ""
+            hdrs = {"Content-Type": "application/json"}
+            if "gzip" in accept:
+                body = gzip.compress(body)
+                hdrs["Content-Encoding"] = "gzip"
+            self.send_response(200)
+            for k, v in hdrs.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            return False
+        return True
+
+    # A NetSuite record list of `total` items, paged by limit/offset; page
+    # number fail_at (1-based) answers 429 instead.
+    def curl_paged(self, q, url, total, fail_at):
+        limit = int(q.get("limit", "1000"))
+        offset = int(q.get("offset", "0"))
+        if fail_at is not None and offset // max(limit, 1) + 1 == fail_at:
+            self.reply(429, ns_error(429, "Too Many Requests", "CONCURRENCY_LIMIT_EXCEEDED",
+                                     "Concurrent request limit exceeded. Request blocked."))
+            return
+        items = [{"links": [{"rel": "self", "href": url.split("?")[0] + "/" + str(i)}], "id": str(i)}
+                 for i in range(1, total + 1)][offset:offset + limit]
+        self.reply(200, {"links": page_links(url, limit, offset, total), "count": len(items),
+                         "hasMore": offset + limit < total, "items": items, "offset": offset,
+                         "totalResults": total})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_any
 

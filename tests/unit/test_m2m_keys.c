@@ -257,6 +257,40 @@ out:
 	BN_free(e);
 }
 
+/*
+ * The DER of the signature AlgorithmIdentifier OpenSSL itself writes when it
+ * signs a certificate with k the way alg says (PSS: salt = digest length,
+ * MGF1 with the same hash). *der from OPENSSL_malloc; length or -1.
+ */
+static int
+openssl_sigalg(EVP_PKEY *k, enum tba_jwt_alg alg, unsigned char **der)
+{
+	const EVP_MD *md = EVP_get_digestbynid(tba_jwt_alg_hash_nid(alg));
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	const X509_ALGOR *palg = NULL;
+	X509 *x = X509_new();
+	int n = -1;
+
+	*der = NULL;
+	if (x == NULL || mctx == NULL || X509_set_pubkey(x, k) != 1 ||
+	    EVP_DigestSignInit(mctx, &pctx, md, NULL, k) != 1)
+		goto out;
+	if (!tba_jwt_alg_is_ec(alg) &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1))
+		goto out;
+	if (X509_sign_ctx(x, mctx) <= 0)
+		goto out;
+	X509_get0_signature(NULL, &palg, x);
+	n = i2d_X509_ALGOR(palg, der);
+out:
+	EVP_MD_CTX_free(mctx);
+	X509_free(x);
+	return n;
+}
+
 static void
 test_cert(enum tba_jwt_alg alg, EVP_PKEY *k)
 {
@@ -266,6 +300,7 @@ test_cert(enum tba_jwt_alg alg, EVP_PKEY *k)
 	size_t derlen = 0, subjlen = 0;
 	int64_t now = (int64_t)time(NULL), na = 0, na2 = 0;
 	X509 *x = NULL;
+	BIGNUM *serial = NULL;
 	char *pem = NULL;
 	const char *name = tba_jwt_alg_name(alg);
 
@@ -276,12 +311,28 @@ test_cert(enum tba_jwt_alg alg, EVP_PKEY *k)
 	    X509_verify(x, k) == 1 && X509_get_version(x) == 2, "%s: v3, verifies with the key",
 	    name);
 	is_int(na, now + 730LL * 86400, "%s: notAfter = now + 730 days", name);
+	if (x != NULL) {
+		const X509_ALGOR *ours = NULL;
+		unsigned char *a = NULL, *b = NULL;
+		int alen, blen;
+
+		X509_get0_signature(NULL, &ours, x);
+		alen = i2d_X509_ALGOR(ours, &a);
+		blen = openssl_sigalg(k, alg, &b);
+		ok(alen > 0 && alen == blen && memcmp(a, b, (size_t)alen) == 0 &&
+		    X509_ALGOR_cmp(ours, X509_get0_tbs_sigalg(x)) == 0, "%s: signature algorithm "
+		    "identical to the one OpenSSL writes, inside and outside the TBS", name);
+		OPENSSL_free(a);
+		OPENSSL_free(b);
+	}
 	ok(tba_x509_info(der, derlen, &na2, &subj, &subjlen) == TBA_OK && na2 == na && subjlen > 0,
 	    "%s: info reads notAfter and the subject back", name);
 	ok(tba_x509_pem(der, derlen, &pem) == TBA_OK &&
 	    strncmp(pem, "-----BEGIN CERTIFICATE-----\n", 28) == 0, "%s: PEM", name);
-	ok(x != NULL && BN_is_negative(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) == 0,
-	    "%s: serial not negative", name);
+	serial = x != NULL ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL) : NULL;
+	ok(serial != NULL && !BN_is_negative(serial) && !BN_is_zero(serial) &&
+	    BN_num_bytes(serial) == 16, "%s: serial positive, 16 bytes", name);
+	BN_free(serial);
 	free(der);
 	der = NULL;
 	g.corrupt = 1;
