@@ -139,7 +139,7 @@ void dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, s
 
 /* The last request but Ping is now (--lock-after counts from here). */
 void dispatch_touch(void);
-/* Seconds since the last request but Ping. */
+/* Whole seconds since the last request but Ping (rounded down). */
 long dispatch_idle_sec(void);
 
 /* watch.c: profile changes in the token, --lock-after. */

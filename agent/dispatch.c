@@ -23,28 +23,31 @@
 
 #define BASE_MAX (4 * TBA_PROTO_MAX)  /* a base string this long cannot fit a reply anyway */
 
-/* When the last request other than Ping came (CLOCK_MONOTONIC seconds), for --lock-after. */
-static atomic_long dispatch_last_sec;
+/*
+ * When the last request other than Ping came (CLOCK_MONOTONIC milliseconds:
+ * whole seconds would let --lock-after 2 lock after 1.01 s), for --lock-after.
+ */
+static atomic_long dispatch_last_ms;
 
 static long
-dispatch_now_sec(void)
+dispatch_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec;
+	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 void
 dispatch_touch(void)
 {
-	atomic_store(&dispatch_last_sec, dispatch_now_sec());
+	atomic_store(&dispatch_last_ms, dispatch_now_ms());
 }
 
 long
 dispatch_idle_sec(void)
 {
-	return dispatch_now_sec() - atomic_load(&dispatch_last_sec);
+	return (dispatch_now_ms() - atomic_load(&dispatch_last_ms)) / 1000L;
 }
 
 /* What a handler leaves for the audit line. */

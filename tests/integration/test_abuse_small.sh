@@ -66,7 +66,7 @@ stop_agent
 
 start_agent --lock-after 2 || { fail "agent starts with --lock-after 2"; finish; }
 expect_grep "--lock-after: signs at first" '^OK ' <(REQ Sign "$(sign_params "https://$HOST/l")")
-for _ in 1 2 3 4; do REQ Ping >/dev/null; sleep 0.8; done
+for _ in 1 2 3 4 5; do REQ Ping >/dev/null; sleep 0.8; done  # 4 s: the check runs once a second
 expect_grep "--lock-after 2: locked after 2 s without a request, Pings notwithstanding" '^ERR Locked ' \
 	<(REQ Sign "$(sign_params "https://$HOST/l")")
 expect_grep "... and logged" 'no request for [0-9]+ s: locked \(--lock-after 2\)' "$T_DIR/agent.log"
