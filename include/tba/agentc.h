@@ -20,7 +20,11 @@
 
 struct tba_agentc;
 
-/* path NULL: $TBA_AGENT_SOCK (unset: TBA_ERR_AGENT). */
+/*
+ * path NULL: $TBA_AGENT_SOCK; when that is unset or empty, the agent's
+ * default sockets, $XDG_RUNTIME_DIR/tba/agent.sock then
+ * /tmp/tba-UID/agent.sock (the first that answers). No agent: TBA_ERR_AGENT.
+ */
 tba_err tba_agentc_connect(const char *path, struct tba_agentc **out);
 void tba_agentc_close(struct tba_agentc *c);
 
