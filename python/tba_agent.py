@@ -17,9 +17,9 @@ Errors the agent returns raise AgentError with .name (for example
 Auth(profile) is an authentication object for requests (which this module
 does not need: without it Auth is still importable and callable on any
 object with .method, .url, .headers and .body). TBA profiles get a fresh
-signature per request, with an application/x-www-form-urlencoded body
-signed too, and the request is sent to the URL the agent signed; M2M
-profiles get "Authorization: Bearer" with the agent's access token, renewed
+signature per request, redirects on the same host included, with an
+application/x-www-form-urlencoded body signed too, and the request is sent
+to the URL the agent signed; M2M profiles get "Authorization: Bearer" with the agent's access token, renewed
 once when the server answers 401.
 """
 
@@ -272,12 +272,38 @@ class Auth(_AuthBase):
             if hasattr(r, "register_hook"):
                 r.register_hook("response", self._renew_on_401)
             return r
+        self._sign(r)
+        if hasattr(r, "register_hook"):
+            r.register_hook("response", self._resign_redirect)
+        return r
+
+    def _sign(self, r):
         form = _form_pairs(r.body, r.headers.get("Content-Type"))
         reply = self.agent.sign(self.profile, r.method, r.url, form)
         if reply.get("url"):
             r.url = reply["url"]
         r.headers["Authorization"] = reply["authorization"]
-        return r
+        return reply
+
+    def _resign_redirect(self, resp, **kwargs):
+        """A redirect on the same host gets a signature of its own (requests
+        would resend the first one, whose nonce the server has seen). requests
+        builds the next request from resp.request and the Location header: the
+        next request is worked out with requests' own code, signed, and the
+        signature and the URL signed are put where requests will take them.
+        Another host gets no signature: requests drops the header itself."""
+        if not resp.is_redirect:
+            return resp
+        import requests  # only reached through requests
+
+        nxt = next(requests.Session().resolve_redirects(resp, resp.request, yield_requests=True),
+                   None)
+        if nxt is None or "Authorization" not in nxt.headers:
+            return resp
+        reply = self._sign(nxt)
+        resp.headers["Location"] = nxt.url
+        resp.request.headers["Authorization"] = reply["authorization"]
+        return resp
 
     def _renew_on_401(self, resp, **kwargs):
         """A cached token the server no longer takes: renew it once and resend."""

@@ -138,6 +138,33 @@ e = last_log()
 check("Auth: a text/plain body is not signed as a form", r.status_code == 200 and e["verified"]
       and "a%3D1" not in e["base_string"], e)
 
+# Redirects on the same host: each hop signed afresh (a resent signature
+# would be a reused nonce); a 307 keeps the form body, and its signature.
+def log_lines():
+    with open(LOG) as f:
+        return [json.loads(x) for x in f.read().splitlines()]
+
+
+n0 = len(log_lines())
+r = requests.get("https://%s/redirect?to=/echo/after%%20302&code=302" % HOST, auth=auth, verify=CA)
+hops = log_lines()[n0:]
+check("Auth: a 302 is followed to the target", r.status_code == 200 and
+      r.json().get("path") == "/echo/after%20302", r.text[:200])
+check("Auth: both hops verified, with two nonces", len(hops) == 2 and all(h["verified"] for h in hops)
+      and hops[0]["nonce"] != hops[1]["nonce"], hops)
+n0 = len(log_lines())
+r = requests.post("https://%s/redirect?to=/oauth1/form&code=307" % O1_HOST, data={"k": "v w"},
+                  auth=o1auth, verify=CA)
+hops = log_lines()[n0:]
+check("Auth: a 307 POST with a form is re-signed with the form", r.status_code == 200 and
+      len(hops) == 2 and all(h["verified"] for h in hops) and hops[1]["form"] == [["k", "v w"]], hops)
+n0 = len(log_lines())
+r = requests.get("https://%s/redirect?to=https://%s/echo/x&code=302" % (HOST, O1_HOST), auth=auth,
+                 verify=CA)
+hops = log_lines()[n0:]
+check("Auth: a redirect to another host carries no signature", len(hops) == 2 and
+      hops[0]["verified"] and hops[1]["reason"] == "no OAuth Authorization header", hops)
+
 # The URL sent is the URL signed: what the agent signed reaches the server.
 signed = []
 real_sign = auth.agent.sign
