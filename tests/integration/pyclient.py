@@ -15,7 +15,6 @@ import os
 import socket
 import sys
 import tempfile
-import time
 
 SRC, ACCOUNT, PROFILE, O1, O1_HOST, CS, TS, CK, TK = sys.argv[1:10]
 sys.path.insert(0, os.path.join(SRC, "python"))
