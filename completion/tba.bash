@@ -39,9 +39,10 @@ _tba_opts()
 	lock | unlock) echo "--help" ;;
 	m2m) echo "--help" ;;
 	m2m-new) echo "--account --client-id --alg --scope --days --subject --out --token --replace
-		--help" ;;
-	m2m-cert-id | m2m-cert) echo "--token --help" ;;
-	m2m-rotate) echo "--days --out --token --help" ;;
+		--rsa-bits --help" ;;
+	m2m-cert-id) echo "--token --help" ;;
+	m2m-cert) echo "--next --token --help" ;;
+	m2m-rotate) echo "--days --subject --out --token --help" ;;
 	tba-agent) echo "--token --socket -f --foreground --max-skew --audit-log --allow-uid
 		--lock-after --sessions --connect-to --cacert -s -c -k --help --version" ;;
 	esac
@@ -53,7 +54,7 @@ _tba_takes_value()
 	case $1 in
 	--account | --consumer-key | --token-id | --token | --kind | --realm | --signature-method | \
 	--allow-host | --form | --timestamp | --nonce | --client-id | --alg | --scope | --days | \
-	--subject | --out | --socket | --max-skew | --audit-log | --allow-uid | --lock-after | \
+	--subject | --out | --rsa-bits | --socket | --max-skew | --audit-log | --allow-uid | --lock-after | \
 	--sessions | --connect-to | --resolve | --cacert | --max-redirs | --retry | --retry-delay | \
 	--connect-timeout | --max-time | --request | --header | --data | --data-ascii | \
 	--data-binary | --data-raw | --data-urlencode | --json | --output | --dump-header | \
@@ -141,6 +142,7 @@ _tba()
 		mapfile -t COMPREPLY < <(compgen -W "HMAC-SHA256 HMAC-SHA1 HMAC-SHA512" -- "$cur")
 		return ;;
 	--alg) mapfile -t COMPREPLY < <(compgen -W "ES256 ES384 ES512 PS256 PS384 PS512" -- "$cur"); return ;;
+	--rsa-bits) mapfile -t COMPREPLY < <(compgen -W "3072 4096" -- "$cur"); return ;;
 	--scope)
 		mapfile -t COMPREPLY < <(compgen -W "rest_webservices restlets suite_analytics" -- "$cur")
 		return ;;

@@ -49,7 +49,8 @@ expect_eq "tba help he -> header help? only commands" "$(comp help he)" "header"
 
 # Options per subcommand, checked against the command's own --help where it
 # lists them (no option offered that the command does not know).
-for c in import keys delete list header passport test; do
+for c in import keys delete list header passport test token exec; do
+	"$TBA" help "$c" >/dev/null 2>&1 || continue # a command this build does not have yet
 	opts=$(comp "$c" --)
 	# (--max-skew: the agent's option, which header and passport's help mention)
 	for o in $("$TBA" help "$c" | grep -oE -- '--[a-z][a-z0-9-]+' | grep -vx -- --max-skew | sort -u); do
@@ -61,6 +62,12 @@ for c in import keys delete list header passport test; do
 		fail "tba $c: offered $o is in tba $c --help"
 	done
 done
+if "$TBA" help m2m >/dev/null 2>&1; then
+	m2mopts="$(comp m2m new p --) $(comp m2m cert-id p --) $(comp m2m cert p --) $(comp m2m rotate p --)"
+	for o in $("$TBA" help m2m | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+		has "tba m2m: $o offered" "$o" "$m2mopts"
+	done
+fi
 curlopts=$(comp curl prod https://x/ -)
 for o in -X -H -d -o -i --data-urlencode --write-out --dump-header --fail-with-body --head --get \
 	--max-time --proxy --noproxy --compressed --user-agent --retry --silent --show-error --paginate; do
