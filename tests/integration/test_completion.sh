@@ -49,14 +49,16 @@ expect_eq "tba help he -> header help? only commands" "$(comp help he)" "header"
 
 # Options per subcommand, checked against the command's own --help where it
 # lists them (no option offered that the command does not know).
-for c in import keys delete list header passport test token exec; do
+for c in import keys delete list header passport curl test token exec; do
 	"$TBA" help "$c" >/dev/null 2>&1 || continue # a command this build does not have yet
 	opts=$(comp "$c" --)
 	# (--max-skew: the agent's option, which header and passport's help mention)
 	for o in $("$TBA" help "$c" | grep -oE -- '--[a-z][a-z0-9-]+' | grep -vx -- --max-skew | sort -u); do
 		has "tba $c: $o offered" "$o" "$opts"
 	done
+	# (curl: its many options land in a separate piece of work; one direction only)
 	for o in $opts; do
+		[ "$c" = curl ] && break
 		"$TBA" help "$c" | grep -qE -- "$o([^a-z-]|$)" && continue
 		[ "$o" = --help ] && continue
 		fail "tba $c: offered $o is in tba $c --help"
