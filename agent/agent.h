@@ -5,7 +5,7 @@
  *   server.c    the listening socket, peer checks, one thread per connection
  *   dispatch.c  one handler per protocol method (proto.h does the parsing)
  *   pool.c      the token: login, lock/unlock, the pool of signing sessions
- *   recover.c   reconnecting a token that went away; keepalive (pool_int.h)
+ *   recover.c   reconnecting a token that went away; keepalive (recover.h)
  *   profiles.c  the in-memory profile table, reloaded on SIGHUP and misses
  *   audit.c     one line per signature or refusal (stderr and a JSON file)
  */
@@ -17,12 +17,12 @@
 
 #include "tba/buf.h"
 #include "tba/err.h"
+#include "tba/policy.h"
 #include "tba/profile.h"
 
 /*
  * One session per busy connection, up to 8: with fewer, threads queue for a
- * session (a futex sleep and wake each); bench/run measured 8 sessions ~6%
- * faster than 4 with 8 clients.
+ * session (a futex sleep and wake each); doc/performance.md has the figures.
  */
 #define AGENT_SESSIONS_DEFAULT 8
 #define AGENT_SESSIONS_MAX 16      /* YubiHSM 2 allows 16 sessions */

@@ -84,7 +84,7 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 {
 	struct tba_oauth_req oq;
 	struct tba_buf base, sig, hdr;
-	char nonce[TBA_NONCE_MAX + 1], ts[32];
+	char nonce[TBA_NONCE_MAX + 1], ts[32], why[256];
 	tba_err r;
 
 	tba_buf_init(&base, BASE_MAX);
@@ -95,7 +95,9 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK)
 		goto out;
 	if ((r = tba_url_parse(q->url, u)) != TBA_OK) {
-		r = tba_seterr(TBA_ERR_INVALID, "bad url: %s", tba_errmsg(r));
+		/* A copy, not the detail itself: it is about to be replaced. */
+		snprintf(why, sizeof(why), "%s", tba_errmsg(r));
+		r = tba_seterr(TBA_ERR_INVALID, "bad url: %s", why);
 		goto out;
 	}
 	o->host = u->host;
@@ -185,7 +187,7 @@ do_list(struct agent_ctx *ctx, struct tba_proto_writer *w)
 
 	if ((r = profiles_all(ctx->profiles, &v, &n)) != TBA_OK)
 		return r;
-	r = TBA_ERR_NOMEM;
+	r = tba_nomem();
 	if ((arr = cJSON_CreateArray()) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {

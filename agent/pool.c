@@ -4,8 +4,9 @@
  * One session serves one thread at a time (SoftHSM is not safe otherwise):
  * a worker borrows a session only around C_Sign. Everything that changes the
  * token's state (login, logout, reading profiles, re-initialising a token
- * that went away) happens under tokmu; the healing itself, and the
- * keepalive, live in recover.c.
+ * that went away) happens under tokmu. When to heal and when to ping idle
+ * sessions is recover.c's business: it calls pool_rebuild and pool_keepalive
+ * (recover.h is the whole interface between the two).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 
 #include "agent.h"
-#include "pool_int.h"
+#include "recover.h"
 #include "tba/log.h"
 #include "tba/mem.h"
 #include "tba/token.h"
@@ -22,10 +23,33 @@
 #define POOL_CLOSE_WAIT_SEC 3
 #define POOL_RECOVER_WAIT_SEC 2     /* a request waits this long for a running attempt */
 #define POOL_BUSY_SEC 5             /* no session back for this long: the token hangs */
+#define POOL_HUNG_SEC 5             /* a token call still running after this is abandoned */
+
+struct pool {
+	struct tba_token *tok;
+	pthread_mutex_t tokmu;       /* login, logout, profile reads, recovery */
+	pthread_mutex_t mu;          /* the fields below */
+	pthread_cond_t cv;           /* sessions given back, state changes */
+	struct tba_session *all[AGENT_SESSIONS_MAX];
+	size_t nall;
+	struct tba_session *idle[AGENT_SESSIONS_MAX];
+	size_t nidle;
+	int locked;
+	int closing;
+	char *pin;                   /* secure memory; NULL while locked */
+	size_t pinlen, pincap;
+	/* Token loss and recovery (pool_rebuild, driven by recover.c). */
+	int broken;                  /* the token went away: refuse until recovered */
+	int recovering;              /* a recovery attempt is due or running */
+	unsigned long returns;       /* sessions given back so far (progress, for pool_sign) */
+	unsigned nwant;              /* sessions to reopen after a recovery */
+	struct recover *rec;         /* the maintenance thread; NULL without one */
+};
 
 static int pool_owns(const struct pool *p, const struct tba_session *s);
+static void pool_broken(struct pool *p, tba_err why);
 
-void
+static void
 pool_forget_pin(struct pool *p)
 {
 	tba_secfree(p->pin, p->pincap);
@@ -59,15 +83,17 @@ pool_open(const char *uri, char **pin, size_t pinlen, size_t pincap, unsigned ns
     struct pool **out)
 {
 	struct pool *p = NULL;
-	tba_err r = TBA_ERR_NOMEM;
+	struct recover *rec;
+	tba_err r;
 
 	*out = NULL;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	pthread_mutex_init(&p->tokmu, NULL);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	pthread_cond_init(&p->maint_cv, NULL);
 	if (pin != NULL && *pin != NULL) {
 		p->pin = *pin;
 		p->pinlen = pinlen;
@@ -88,7 +114,10 @@ pool_open(const char *uri, char **pin, size_t pinlen, size_t pincap, unsigned ns
 	}
 	if ((r = pool_fill(p, nsessions)) != TBA_OK)
 		goto out;
-	recover_start(p);
+	rec = recover_start(p);
+	pthread_mutex_lock(&p->mu);
+	p->rec = rec;
+	pthread_mutex_unlock(&p->mu);
 	*out = p;
 	p = NULL;
 out:
@@ -103,17 +132,22 @@ out:
 void
 pool_close(struct pool *p)
 {
+	struct recover *rec;
 	struct timespec until;
 	size_t i;
 
 	if (p == NULL)
 		return;
-	/* A maintenance thread stuck in a hung module call keeps the pool: exit is near. */
-	if (!recover_stop(p))
-		return;
 	pthread_mutex_lock(&p->mu);
 	p->closing = 1;
 	pthread_cond_broadcast(&p->cv);
+	rec = p->rec;
+	p->rec = NULL;
+	pthread_mutex_unlock(&p->mu);
+	/* A maintenance thread stuck in a hung module call keeps the pool: exit is near. */
+	if (!recover_stop(rec))
+		return;
+	pthread_mutex_lock(&p->mu);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += POOL_CLOSE_WAIT_SEC;
 	while (p->nidle < p->nall) {
@@ -134,7 +168,6 @@ pool_close(struct pool *p)
 		tba_token_close(p->tok);
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv);
-		pthread_cond_destroy(&p->maint_cv);
 		pthread_mutex_destroy(&p->tokmu);
 		free(p);
 	}
@@ -209,7 +242,7 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 	}
 	if (stuck) {
 		pthread_mutex_unlock(&p->mu);
-		recover_broken(p, tba_seterr(TBA_ERR_TOKEN_GONE, "no signing session came back in "
+		pool_broken(p, tba_seterr(TBA_ERR_TOKEN_GONE, "no signing session came back in "
 		    "%d s: the token does not answer", POOL_BUSY_SEC));
 		return tba_seterr(TBA_ERR_TOKEN_GONE, "token '%s' does not answer; the agent is "
 		    "reconnecting (try again shortly)", tba_token_label(p->tok));
@@ -248,7 +281,7 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 	 */
 	/* A call that outlived its session tells nothing about the token now. */
 	if (owned && (r == TBA_ERR_TOKEN_GONE || (r == TBA_ERR_LOCKED && !pool_locked(p)))) {
-		recover_broken(p, r);
+		pool_broken(p, r);
 		r = tba_seterr(TBA_ERR_TOKEN_GONE, "token '%s' is unavailable; the agent is "
 		    "reconnecting (try again shortly)", tba_token_label(p->tok));
 	}
@@ -294,7 +327,7 @@ pool_unlock(struct pool *p, const char *pin, size_t pinlen)
 	if (!pool_locked(p))
 		goto out;
 	if ((copy = tba_secalloc(cap)) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	memcpy(copy, pin, pinlen);
@@ -355,7 +388,7 @@ pool_profiles(struct pool *p, struct tba_profile **v, size_t *n)
 		r = tba_token_profiles(p->tok, v, n);
 	pthread_mutex_unlock(&p->tokmu);
 	if (r == TBA_ERR_TOKEN_GONE)
-		recover_broken(p, r);
+		pool_broken(p, r);
 	return r;
 }
 
@@ -370,4 +403,187 @@ pool_owns(const struct pool *p, const struct tba_session *s)
 			return 1;
 	}
 	return 0;
+}
+
+/* Marks the token gone and wakes the maintenance thread (once per outage). */
+static void
+pool_broken(struct pool *p, tba_err why)
+{
+	struct recover *rec = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	if (!p->broken && !p->closing) {
+		p->broken = 1;
+		p->recovering = 1;   /* the first attempt starts right away */
+		tba_error("token '%s' went away (%s); signing paused, reconnecting",
+		    tba_token_label(p->tok), tba_errmsg(why));
+		pthread_cond_broadcast(&p->cv);
+		rec = p->rec;
+	}
+	pthread_mutex_unlock(&p->mu);
+	/* Outside mu: recover.c may hold its own lock while it asks the pool. */
+	if (rec != NULL)
+		recover_wake(rec);
+}
+
+int
+pool_is_broken(struct pool *p)
+{
+	int b;
+
+	pthread_mutex_lock(&p->mu);
+	b = p->broken;
+	pthread_mutex_unlock(&p->mu);
+	return b;
+}
+
+void
+pool_set_recovering(struct pool *p, int on)
+{
+	pthread_mutex_lock(&p->mu);
+	p->recovering = on;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/*
+ * Takes every session back for a rebuild (mu held). Calls on a dead token
+ * fail fast, but some modules leave a call hanging for ever when the device
+ * dies under it (p11-kit-client 0.24 with concurrent callers): after
+ * POOL_HUNG_SEC such sessions are left to their threads and the pool is
+ * rebuilt without them (pool_sign frees one if its call ever returns).
+ * Returns how many were taken into old[]; *locked tells the lock state.
+ */
+static tba_err
+pool_take_all(struct pool *p, struct tba_session **old, size_t *nold, int *locked)
+{
+	struct timespec until;
+
+	*nold = 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POOL_HUNG_SEC;
+	while (p->nidle < p->nall && !p->closing) {
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
+			break;
+	}
+	if (p->closing)
+		return tba_seterr(TBA_ERR_TOKEN_GONE, "the agent is stopping");
+	if (p->nidle < p->nall)
+		tba_warn("%zu token call(s) still running after %d s; left behind", p->nall - p->nidle,
+		    POOL_HUNG_SEC);
+	if (p->nall > p->nwant)
+		p->nwant = (unsigned)p->nall;
+	*nold = p->nidle;
+	memcpy(old, p->idle, *nold * sizeof(old[0]));
+	p->nall = p->nidle = 0;
+	*locked = p->locked;
+	return TBA_OK;
+}
+
+/* Logs in again with the PIN held; a PIN the token now refuses locks the agent. */
+static tba_err
+pool_relogin(struct pool *p)
+{
+	tba_err r;
+
+	if (p->pin == NULL)
+		return TBA_OK;
+	/* One attempt per recovery, and none after the token refused the PIN. */
+	r = tba_token_login(p->tok, p->pin, p->pinlen);
+	if (r == TBA_ERR_PIN_INCORRECT || r == TBA_ERR_PIN_LOCKED) {
+		tba_error("token '%s' refused the PIN after it came back (%s); "
+		    "not retried: the agent is locked, run 'tba unlock'",
+		    tba_token_label(p->tok), tba_errmsg(r));
+		pthread_mutex_lock(&p->mu);
+		p->locked = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pool_forget_pin(p);
+		/* Sessions still open, so `tba unlock` finds a pool to refill. */
+		r = TBA_OK;
+	}
+	return r;
+}
+
+tba_err
+pool_rebuild(struct pool *p, size_t *nsessions)
+{
+	struct tba_session *old[AGENT_SESSIONS_MAX], *fresh[AGENT_SESSIONS_MAX];
+	size_t nold, nfresh = 0, i;
+	int locked = 0;
+	tba_err r;
+
+	*nsessions = 0;
+	pthread_mutex_lock(&p->tokmu);
+	pthread_mutex_lock(&p->mu);
+	r = pool_take_all(p, old, &nold, &locked);
+	pthread_mutex_unlock(&p->mu);
+	if (r != TBA_OK)
+		goto out;
+	for (i = 0; i < nold; i++)
+		tba_session_close(old[i]);
+
+	/*
+	 * p11-kit-client 0.24 keeps the socket of a C_Initialize whose
+	 * handshake failed (a server dying or starting) and loses it on the
+	 * next one: an fd and 160 bytes per such attempt, which the backoff
+	 * bounds. Nothing the agent can free; test_token_loss tells ASan so.
+	 */
+	if ((r = tba_token_reinit(p->tok)) != TBA_OK)
+		goto out;
+	if (!locked && (r = pool_relogin(p)) != TBA_OK)
+		goto out;
+	for (i = 0; i < p->nwant && i < AGENT_SESSIONS_MAX; i++) {
+		if ((r = tba_session_open(p->tok, &fresh[nfresh])) != TBA_OK)
+			break;
+		nfresh++;
+	}
+	if (nfresh == 0)
+		goto out;
+	r = TBA_OK;
+	pthread_mutex_lock(&p->mu);
+	memcpy(p->all, fresh, nfresh * sizeof(fresh[0]));
+	memcpy(p->idle, fresh, nfresh * sizeof(fresh[0]));
+	p->nall = p->nidle = nfresh;
+	p->broken = 0;
+	p->recovering = 0;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	*nsessions = nfresh;
+out:
+	pthread_mutex_unlock(&p->tokmu);
+	return r;
+}
+
+void
+pool_keepalive(struct pool *p)
+{
+	struct tba_session *s[AGENT_SESSIONS_MAX];
+	size_t n, i;
+	tba_err r, bad = TBA_OK;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->locked || p->broken || p->closing) {
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	n = p->nidle;
+	memcpy(s, p->idle, n * sizeof(s[0]));
+	p->nidle = 0;
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < n; i++) {
+		if ((r = tba_session_ping(s[i])) != TBA_OK && bad == TBA_OK)
+			bad = r;
+	}
+	pthread_mutex_lock(&p->mu);
+	memcpy(p->idle + p->nidle, s, n * sizeof(s[0]));
+	p->nidle += n;
+	if (n > 0)
+		p->returns++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (bad == TBA_ERR_TOKEN_GONE || bad == TBA_ERR_LOCKED)
+		pool_broken(p, bad);
+	else if (bad != TBA_OK)
+		tba_warn("keepalive: %s", tba_errmsg(bad));
 }

@@ -31,7 +31,7 @@ profiles_new(struct pool *pool, struct profiles **out)
 
 	*out = NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	t->pool = pool;
 	pthread_rwlock_init(&t->lk, NULL);
 	pthread_mutex_init(&t->reload_mu, NULL);
@@ -107,6 +107,7 @@ profiles_find(struct profiles *t, const char *name, struct tba_profile *out)
 {
 	struct timespec now;
 	int reload = 0;
+	tba_err r;
 
 	if (profiles_lookup(t, name, out))
 		return TBA_OK;
@@ -115,8 +116,8 @@ profiles_find(struct profiles *t, const char *name, struct tba_profile *out)
 	if (t->last_miss.tv_sec == 0 || now.tv_sec - t->last_miss.tv_sec >= PROFILES_MISS_INTERVAL) {
 		t->last_miss = now;
 		reload = 1;
-		if (profiles_reload_locked(t) != TBA_OK)
-			tba_debug("profile reload after a miss failed: %s", tba_errmsg(TBA_ERR_TOKEN));
+		if ((r = profiles_reload_locked(t)) != TBA_OK)
+			tba_debug("profile reload after a miss failed: %s", tba_errmsg(r));
 	}
 	pthread_mutex_unlock(&t->reload_mu);
 	if (reload && profiles_lookup(t, name, out))
@@ -135,7 +136,7 @@ profiles_all(struct profiles *t, struct tba_profile **v, size_t *n)
 	pthread_rwlock_rdlock(&t->lk);
 	if (t->n > 0) {
 		if ((*v = malloc(t->n * sizeof(**v))) == NULL)
-			r = TBA_ERR_NOMEM;
+			r = tba_nomem();
 		else {
 			memcpy(*v, t->v, t->n * sizeof(**v));
 			*n = t->n;

@@ -7,11 +7,10 @@
  * that slow clients never hold a thread forever; at most AGENT_CONN_MAX are
  * served at once and the rest are told so and closed.
  *
- * Why a thread per connection and not an event loop: on the 2-vCPU VM this
- * was measured on, an epoll set served by a few workers (EPOLLONESHOT) cost
- * more kernel time per request (the re-arm, the epoll wake-up) and left the
- * CPUs idle more often: 8 persistent clients got 30-34k signatures/s
- * against 37-40k here (bench notes in /work/notes/performance.md).
+ * Why a thread per connection and not an event loop: an epoll set served by
+ * a few workers (EPOLLONESHOT) cost more kernel time per request (the
+ * re-arm, the epoll wake-up) and served fewer signatures a second; the
+ * figures are in doc/performance.md.
  */
 #include <errno.h>
 #include <fcntl.h>

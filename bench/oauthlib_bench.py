@@ -9,7 +9,7 @@ usage: oauthlib_bench.py --seconds S URL   sign in a loop for S seconds, print
 
 Each signature does the job the agent does: parse the URL, fresh nonce and
 timestamp, base string, HMAC-SHA256, Authorization header. The credentials are
-Oracle's published example values (SPEC.md section 7), not real secrets: this
+Oracle's published example values (doc/PROTOCOL.md, appendix A), not real secrets: this
 script exists to time the software path, which by design holds the secrets in
 process memory -- the thing tba avoids.
 """
@@ -18,7 +18,7 @@ import time
 
 from oauthlib import oauth1
 
-# Oracle's public TBA example (SPEC.md section 7).
+# Oracle's public TBA example (doc/PROTOCOL.md, appendix A).
 CK = "ef40afdd8abaac111b13825dd5e5e2ddddb44f86d5a0dd6dcf38c20aae6b67e4"
 CS = "d26ad321a4b2f23b0741c8d38392ce01c3e23e109df6c96eac6d099e9ab9e8b5"
 TOKEN = "2b0ce516420110bcbd36b69e99196d1b7f6de3c6234c5afb799b73d87569f5cc"

@@ -10,7 +10,7 @@
 
 #include "tba/err.h"
 
-/* Exit codes (SPEC.md §5). */
+/* Exit codes (README.md, man/tba.1). */
 #define TBA_EXIT_OK 0
 #define TBA_EXIT_FAIL 1
 #define TBA_EXIT_AGENT 2
@@ -21,6 +21,9 @@
 int cmd_import(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+
+/* M2M key pairs and certificates: cmd_m2m.c (new, cert-id, cert, rotate) */
+int cmd_m2m(int argc, char **argv);
 
 /* Agent commands: cmd_agent.c */
 int cmd_list(int argc, char **argv);
@@ -45,5 +48,9 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 /* The token URI: --token if given, else $TBA_TOKEN, else NULL. */
 const char *cli_token_uri(const char *opt);
+
+/* Opens the token named by uri and logs in with the PIN its URI gives (asked for once). cmd_token.c */
+struct tba_token;
+tba_err cli_token_login(const char *uri, struct tba_token **out);
 
 #endif

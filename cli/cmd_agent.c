@@ -113,7 +113,7 @@ agent_opts(const char *cmd, const char *help, unsigned allowed, int argc, char *
 			if ((eq = strchr(optarg, '=')) == NULL)
 				return cli_usage(cmd, "--form wants NAME=VALUE, not '%s'", optarg);
 			if ((name = strndup(optarg, (size_t)(eq - optarg))) == NULL)
-				return cli_fail(TBA_ERR_NOMEM, cmd);
+				return cli_fail(tba_nomem(), cmd);
 			if (tba_params_add(&o->form, name, eq + 1) != TBA_OK) {
 				free(name);
 				return cli_usage(cmd, "too many --form parameters");
@@ -277,7 +277,7 @@ cmd_passport(int argc, char **argv)
 	    (o.timestamp != NULL &&
 	    cJSON_AddNumberToObject(params, "timestamp", strtod(o.timestamp, NULL)) == NULL) ||
 	    (o.nonce != NULL && cJSON_AddStringToObject(params, "nonce", o.nonce) == NULL)) {
-		rc = cli_fail(TBA_ERR_NOMEM, "passport");
+		rc = cli_fail(tba_nomem(), "passport");
 		goto out;
 	}
 	if ((rc = agent_call("passport", "Passport", params, &reply)) >= 0)

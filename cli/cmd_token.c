@@ -1,6 +1,6 @@
 /*
  * cmd_token.c - tba import, tba keys, tba delete: the commands that talk to
- * the token directly (SPEC.md §5). Everything the user typed is checked
+ * the token directly (man/tba.1). Everything the user typed is checked
  * before the token is touched or a secret is read.
  */
 #include <getopt.h>
@@ -63,22 +63,28 @@ static const char keys_help[] =
 "usage: tba keys [--token URI] [--json]\n"
 "\n"
 "Lists the profiles stored in the token: name, kind, account (or realm),\n"
-"signature method, creation time (UTC) and allowed hosts. No secret is shown;\n"
-"the keys themselves cannot be read out of the token.\n"
+"signature method (M2M: the JWS algorithm), creation time (UTC) and allowed\n"
+"hosts; for M2M profiles also the client ID, certificate ID, days until the\n"
+"certificate expires (a warning on stderr under 30) and a pending rotation.\n"
+"No secret is shown; the keys themselves cannot be read out of the token.\n"
 "\n"
 "  --token URI   the token (RFC 7512), else $TBA_TOKEN\n"
 "  --json        a JSON array of {name, kind, account, realm, consumer_key,\n"
-"                token_id, signature_method, hosts, created (Unix seconds)}\n"
+"                token_id, signature_method, hosts, created (Unix seconds)};\n"
+"                M2M profiles have client_id, alg, scope, certificate_id,\n"
+"                not_after, days_left, rotation_pending (and next_not_after)\n"
+"                instead of consumer_key, token_id, signature_method\n"
 "\n"
 "Exit status: 0 listed; 1 token or PIN error; 64 bad options.\n";
 
 static const char delete_help[] =
 "usage: tba delete PROFILE [--token URI]\n"
 "\n"
-"Removes the profile's key and metadata from the token. This cannot be undone:\n"
+"Removes the profile's key and metadata from the token (M2M profiles: every\n"
+"key pair and certificate, a pending rotation's too). This cannot be undone:\n"
 "importing it again needs the consumer and token secrets (NetSuite shows them\n"
 "only once; otherwise make a new access token in Setup > Users/Roles > Access\n"
-"Tokens).\n"
+"Tokens); an M2M profile needs 'tba m2m new' and a new certificate upload.\n"
 "\n"
 "  --token URI   the token (RFC 7512), else $TBA_TOKEN\n"
 "\n"
@@ -115,9 +121,8 @@ token_realm_ok(const char *s)
 	return 1;
 }
 
-/* Opens the token named by uri and logs in with the PIN its URI gives (asked for once). */
-static tba_err
-token_login(const char *uri, struct tba_token **out)
+tba_err
+cli_token_login(const char *uri, struct tba_token **out)
 {
 	struct tba_token *t = NULL;
 	char *pin = NULL;
@@ -202,6 +207,7 @@ import_profile(const struct import_opts *o, struct tba_profile *p)
 {
 	char realm[TBA_FIELD_MAX + 1];
 	size_t i;
+	tba_err r;
 
 	memset(p, 0, sizeof(*p));
 	if (!tba_profile_name_ok(o->name))
@@ -239,8 +245,8 @@ import_profile(const struct import_opts *o, struct tba_profile *p)
 			return cli_usage("import", "a NetSuite realm is the account ID upper-cased "
 			    "(%s); drop --realm", realm);
 		snprintf(p->realm, sizeof(p->realm), "%s", realm);
-		if (tba_ns_add_hosts(p) != TBA_OK)
-			return cli_usage("import", "%s", tba_errmsg(TBA_ERR_INVALID));
+		if ((r = tba_ns_add_hosts(p)) != TBA_OK)
+			return cli_usage("import", "%s", tba_errmsg(r));
 	} else {
 		if (o->account != NULL && !token_field_ok(o->account))
 			return cli_usage("import", "bad --account: use printable characters "
@@ -398,10 +404,41 @@ token_opts(const char *cmd, const char *help, int argc, char **argv, const char 
 	return -1;
 }
 
+/* Whole days from now until t (negative once past). */
+static int64_t
+keys_days_left(int64_t t, int64_t now)
+{
+	int64_t d = t - now;
+
+	return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+}
+
+/* The fields one kind has: HMAC credentials, or the M2M key pair's certificate. */
+static int
+keys_json_kind(cJSON *o, const struct tba_profile *p, int64_t now)
+{
+	if (p->kind != TBA_KIND_M2M)
+		return cJSON_AddStringToObject(o, "consumer_key", p->consumer_key) != NULL &&
+		    cJSON_AddStringToObject(o, "token_id", p->token_id) != NULL &&
+		    cJSON_AddStringToObject(o, "signature_method",
+		    tba_sigmethod_name(p->sigmethod)) != NULL;
+	return cJSON_AddStringToObject(o, "client_id", p->client_id) != NULL &&
+	    cJSON_AddStringToObject(o, "alg", tba_jwt_alg_name(p->alg)) != NULL &&
+	    cJSON_AddStringToObject(o, "scope", p->scope) != NULL &&
+	    cJSON_AddStringToObject(o, "certificate_id", p->cert_id) != NULL &&
+	    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) != NULL &&
+	    cJSON_AddNumberToObject(o, "days_left",
+	    (double)keys_days_left(p->not_after, now)) != NULL &&
+	    cJSON_AddBoolToObject(o, "rotation_pending", p->has_next) != NULL &&
+	    (!p->has_next || cJSON_AddNumberToObject(o, "next_not_after",
+	    (double)p->next_not_after) != NULL);
+}
+
 static int
 keys_json(const struct tba_profile *v, size_t n)
 {
 	cJSON *arr = cJSON_CreateArray(), *o, *hosts;
+	int64_t now = (int64_t)time(NULL);
 	char *s = NULL;
 	size_t i, j;
 	int ok = arr != NULL;
@@ -412,10 +449,7 @@ keys_json(const struct tba_profile *v, size_t n)
 		    cJSON_AddStringToObject(o, "kind", tba_kind_name(v[i].kind)) != NULL &&
 		    cJSON_AddStringToObject(o, "account", v[i].account) != NULL &&
 		    cJSON_AddStringToObject(o, "realm", v[i].realm) != NULL &&
-		    cJSON_AddStringToObject(o, "consumer_key", v[i].consumer_key) != NULL &&
-		    cJSON_AddStringToObject(o, "token_id", v[i].token_id) != NULL &&
-		    cJSON_AddStringToObject(o, "signature_method",
-		    tba_sigmethod_name(v[i].sigmethod)) != NULL &&
+		    keys_json_kind(o, &v[i], now) &&
 		    (hosts = cJSON_AddArrayToObject(o, "hosts")) != NULL &&
 		    cJSON_AddNumberToObject(o, "created", (double)v[i].created) != NULL;
 		for (j = 0; ok && j < v[i].nhosts; j++)
@@ -427,13 +461,43 @@ keys_json(const struct tba_profile *v, size_t n)
 	free(s);
 	cJSON_Delete(arr);
 	if (!ok)
-		return cli_fail(TBA_ERR_NOMEM, "keys");
+		return cli_fail(tba_nomem(), "keys");
 	return TBA_EXIT_OK;
+}
+
+/*
+ * The M2M line under a profile: client ID, certificate ID, expiry, a
+ * pending rotation. A certificate with less than 30 days left (or none) is
+ * also warned about on stderr, where a cron job's mail picks it up.
+ */
+static void
+keys_m2m_line(const struct tba_profile *p, int64_t now)
+{
+	int64_t left = keys_days_left(p->not_after, now);
+
+	printf("    client ID %s, certificate ID %s, scope %s, ", p->client_id,
+	    p->cert_id[0] != '\0' ? p->cert_id : "(none yet: run 'tba m2m cert-id')", p->scope);
+	if (left >= 0)
+		printf("expires in %lld days", (long long)left);
+	else
+		printf("EXPIRED %lld days ago", (long long)-left);
+	if (p->has_next)
+		printf(", rotation pending (new certificate expires in %lld days; run 'tba m2m "
+		    "cert-id' with its Certificate ID)", (long long)keys_days_left(p->next_not_after,
+		    now));
+	printf("\n");
+	if (left < 0)
+		fprintf(stderr, "tba: keys: warning: the certificate of profile %s has expired; "
+		    "run 'tba m2m rotate %s' and upload the new one\n", p->name, p->name);
+	else if (left < 30 && !p->has_next)
+		fprintf(stderr, "tba: keys: warning: the certificate of profile %s expires in %lld "
+		    "days; run 'tba m2m rotate %s'\n", p->name, (long long)left, p->name);
 }
 
 static void
 keys_table(const struct tba_profile *v, size_t n)
 {
+	int64_t now = (int64_t)time(NULL);
 	char when[32];
 	struct tm tm;
 	time_t sec;
@@ -448,10 +512,13 @@ keys_table(const struct tba_profile *v, size_t n)
 			snprintf(when, sizeof(when), "-");
 		printf("%-20s %-8s %-16s %-11s %-17s ", v[i].name, tba_kind_name(v[i].kind),
 		    v[i].account[0] != '\0' ? v[i].account : v[i].realm[0] != '\0' ?
-		    v[i].realm : "-", tba_sigmethod_name(v[i].sigmethod), when);
+		    v[i].realm : "-", v[i].kind == TBA_KIND_M2M ? tba_jwt_alg_name(v[i].alg) :
+		    tba_sigmethod_name(v[i].sigmethod), when);
 		for (j = 0; j < v[i].nhosts; j++)
 			printf("%s%s", j > 0 ? "," : "", v[i].hosts[j]);
 		printf("\n");
+		if (v[i].kind == TBA_KIND_M2M)
+			keys_m2m_line(&v[i], now);
 	}
 }
 
@@ -471,7 +538,7 @@ cmd_keys(int argc, char **argv)
 		return cli_usage("keys", "unexpected argument '%.40s'", argv[optind]);
 	if ((uri = cli_token_uri(token)) == NULL)
 		return cli_usage("keys", "name the token with --token URI or TBA_TOKEN");
-	if ((r = token_login(uri, &t)) != TBA_OK ||
+	if ((r = cli_token_login(uri, &t)) != TBA_OK ||
 	    (r = tba_token_profiles(t, &v, &n)) != TBA_OK) {
 		rc = cli_fail(r, "keys");
 		goto out;
@@ -481,7 +548,8 @@ cmd_keys(int argc, char **argv)
 		goto out;
 	}
 	if (n == 0)
-		fprintf(stderr, "tba: keys: no profiles in token %s (add one with 'tba import')\n",
+		fprintf(stderr, "tba: keys: no profiles in token %s (add one with 'tba import' or "
+		    "'tba m2m new')\n",
 		    tba_token_label(t));
 	else
 		keys_table(v, n);
@@ -510,7 +578,7 @@ cmd_delete(int argc, char **argv)
 		    "A-Z a-z 0-9 . _ -", name);
 	if ((uri = cli_token_uri(token)) == NULL)
 		return cli_usage("delete", "name the token with --token URI or TBA_TOKEN");
-	if ((r = token_login(uri, &t)) != TBA_OK ||
+	if ((r = cli_token_login(uri, &t)) != TBA_OK ||
 	    (r = tba_token_delete(t, name)) != TBA_OK) {
 		rc = cli_fail(r, "delete");
 		goto out;

@@ -54,7 +54,7 @@ http_list_add(struct curl_slist **l, const char *s)
 
 	n = curl_slist_append(*l, s);
 	if (n == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	*l = n;
 	return TBA_OK;
 }
@@ -221,7 +221,7 @@ http_sign(struct tba_agentc *ac, const struct http_req *req, char **auth)
 		goto out;
 	}
 	if ((*auth = strdup(a->valuestring)) == NULL)
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 out:
 	cJSON_Delete(reply);
 	return r;
@@ -322,7 +322,7 @@ http_exchange(CURL *h, struct tba_agentc *ac, const struct http_req *req,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redir) == CURLE_OK && redir != NULL) {
 		if ((resp->redirect_url = strdup(redir)) == NULL) {
-			r = TBA_ERR_NOMEM;
+			r = tba_nomem();
 			goto out;
 		}
 	}

@@ -19,6 +19,7 @@ static const struct cmd cmds[] = {
 	{"import", cmd_import, "put a profile's secrets into the token (reads them from the terminal or stdin)", 1},
 	{"keys", cmd_keys, "list the profiles stored in the token", 1},
 	{"delete", cmd_delete, "remove a profile from the token", 1},
+	{"m2m", cmd_m2m, "OAuth 2.0 M2M: key pair and certificate in the token (new, cert-id, cert, rotate)", 1},
 	{"list", cmd_list, "list the profiles the agent serves", 0},
 	{"header", cmd_header, "print a signed Authorization header", 0},
 	{"passport", cmd_passport, "print a signed SOAP tokenPassport", 0},
@@ -217,5 +218,6 @@ main(int argc, char **argv)
 		return main_help(c);
 	if (c->secret)
 		tba_mem_harden();
+	tba_clearerr();
 	return c->fn(argc - 1, argv + 1);
 }

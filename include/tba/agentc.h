@@ -1,5 +1,5 @@
 /*
- * agentc.h - the client side of the agent protocol (SPEC.md §6).
+ * agentc.h - the client side of the agent protocol (doc/PROTOCOL.md).
  *
  * Used by the CLI, the benchmark and tests. Connects to a Unix socket, sends
  * NUL-terminated JSON requests, reads replies (at most TBA_PROTO_MAX bytes).

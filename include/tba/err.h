@@ -2,10 +2,16 @@
  * err.h - the one error space of tba.
  *
  * Every fallible function returns a tba_err. TBA_OK is 0, so `if (r != TBA_OK)`
- * reads naturally. A function that fails may also leave a one-line detail for
- * the user with tba_seterr(); the detail is thread-local, so the agent's
- * worker threads never see each other's messages. The detail must never
- * contain a secret, a PIN or a signature.
+ * reads naturally. A failure sets its code and a one-line detail for the user
+ * in one act, `return tba_seterr(TBA_ERR_X, "what went wrong; what to do")`
+ * (tba_nomem() for an allocation), never a bare `return TBA_ERR_X` that could
+ * leave an older detail behind. The detail is thread-local (the agent's
+ * worker threads never see each other's messages) and remembers the code it
+ * was set with: tba_errmsg(code) shows it only for that code, so a detail
+ * can never be shown for another failure. Each entry point the programs call
+ * (one request in the agent, one command in the CLI) starts with
+ * tba_clearerr(). The detail must never contain a secret, a PIN or a
+ * signature.
  */
 #ifndef TBA_ERR_H
 #define TBA_ERR_H
@@ -40,15 +46,24 @@ typedef enum {
 const char *tba_strerror(tba_err code);
 
 /*
- * Records a detail message for the calling thread and returns `code`, so a
- * failure reads `return tba_seterr(TBA_ERR_INVALID, "bad account %s", a);`.
+ * Records code and a detail message for the calling thread and returns
+ * `code`, so a failure reads `return tba_seterr(TBA_ERR_INVALID, "bad account
+ * %s", a);`. An argument may be the thread's own detail (tba_errmsg()): the
+ * text is formatted aside before it replaces the old one. The detail is cut
+ * at 511 bytes.
  */
 tba_err tba_seterr(tba_err code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The calling thread's last detail, or tba_strerror(code) when none was set. */
+/* tba_seterr(TBA_ERR_NOMEM, ...) for a failed allocation; returns TBA_ERR_NOMEM. */
+tba_err tba_nomem(void);
+
+/*
+ * The calling thread's detail when it was set for `code`, otherwise
+ * tba_strerror(code). Never NULL; valid until the thread's next tba_seterr.
+ */
 const char *tba_errmsg(tba_err code);
 
-/* Forgets the calling thread's detail. */
+/* Forgets the calling thread's detail (at each entry point the programs call). */
 void tba_clearerr(void);
 
 #endif

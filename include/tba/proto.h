@@ -1,5 +1,5 @@
 /*
- * proto.h - the agent's wire codec (SPEC.md §6). Pure code: a function of
+ * proto.h - the agent's wire codec (doc/PROTOCOL.md). Pure code: a function of
  * bytes only, so the fuzzers link it directly.
  *
  * Framing. A message is one JSON object followed by a NUL byte. A message,

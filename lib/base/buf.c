@@ -41,7 +41,7 @@ buf_grow(struct tba_buf *b, size_t n)
 		ncap = b->max + 1;
 	p = realloc(b->data, ncap);
 	if (p == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	b->data = p;
 	b->cap = ncap;
 	return TBA_OK;
@@ -99,7 +99,7 @@ tba_buf_putf(struct tba_buf *b, const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return TBA_ERR_INVALID;
+		return tba_seterr(TBA_ERR_INVALID, "cannot format text (bad format or character)");
 	if ((r = buf_reserve(b, (size_t)n)) != TBA_OK)
 		return r;
 	va_start(ap, fmt);

@@ -1,10 +1,17 @@
 /* err.c - error codes and the thread-local detail message. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tba/err.h"
 
-static __thread char err_detail[512];
+#define ERR_DETAIL_MAX 512
+
+/* The detail and the code it was set for: a detail never answers for another code. */
+static __thread struct {
+	tba_err code;
+	char text[ERR_DETAIL_MAX];
+} err_detail;
 
 static const char *const err_text[TBA_ERR__MAX] = {
 	[TBA_OK] = "success",
@@ -42,24 +49,35 @@ tba_strerror(tba_err code)
 tba_err
 tba_seterr(tba_err code, const char *fmt, ...)
 {
+	char text[ERR_DETAIL_MAX];
 	va_list ap;
 
+	/* Aside first: an argument may be err_detail.text itself. */
 	va_start(ap, fmt);
-	vsnprintf(err_detail, sizeof(err_detail), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	memcpy(err_detail.text, text, sizeof(err_detail.text));
+	err_detail.code = code;
 	return code;
+}
+
+tba_err
+tba_nomem(void)
+{
+	return tba_seterr(TBA_ERR_NOMEM, "out of memory");
 }
 
 const char *
 tba_errmsg(tba_err code)
 {
-	if (err_detail[0] != '\0')
-		return err_detail;
+	if (code != TBA_OK && err_detail.code == code && err_detail.text[0] != '\0')
+		return err_detail.text;
 	return tba_strerror(code);
 }
 
 void
 tba_clearerr(void)
 {
-	err_detail[0] = '\0';
+	err_detail.code = TBA_OK;
+	err_detail.text[0] = '\0';
 }

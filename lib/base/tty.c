@@ -35,7 +35,7 @@ tty_read_line(int fd, int intr, char **out, size_t *len, size_t *cap)
 	*len = 0;
 	*cap = 0;
 	if ((s = tba_secalloc(sz)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	for (;;) {
 		k = read(fd, &c, 1);
 		if (k < 0 && errno == EINTR && !intr)

@@ -44,7 +44,7 @@ tba_hmac_oauth_key(const char *cs, size_t cslen, const char *ts, size_t tslen,
 	    (r = tba_pct_encode(&b, ts, tslen)) != TBA_OK)
 		goto out;
 	if ((k = tba_secalloc(b.len)) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	memcpy(k, b.data, b.len);
@@ -73,7 +73,7 @@ tba_hmac_equiv_key(enum tba_sigmethod m, const unsigned char *key, size_t keylen
 	if (md == NULL || block > TBA_HMAC_KEY_MAX)
 		return tba_seterr(TBA_ERR_INVALID, "unknown signature method");
 	if ((k = tba_secalloc(TBA_HMAC_KEY_MAX)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	if (keylen > block) {
 		/* RFC 2104 §2: keys longer than the block are hashed first. */
 		if (EVP_Digest(key, keylen, k, &dlen, md, NULL) != 1) {

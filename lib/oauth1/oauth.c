@@ -280,7 +280,7 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 		e = calloc(total, sizeof(*e));
 		off = calloc(total, sizeof(*off));
 		if (e == NULL || off == NULL) {
-			ret = TBA_ERR_NOMEM;
+			ret = tba_nomem();
 			goto out;
 		}
 	}

@@ -77,7 +77,7 @@ tba_pct_decode(const char *s, size_t n, int form, char **out)
 	if (n > TBA_URL_MAX * 4)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "encoded text longer than %d bytes", TBA_URL_MAX * 4);
 	if ((d = malloc(n + 1)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%') {
 			if (n - i < 3 || (hi = url_hexval((unsigned char)s[i + 1])) < 0 ||
@@ -131,12 +131,12 @@ tba_params_add(struct tba_params *p, const char *name, const char *value)
 		if (ncap > TBA_PARAMS_MAX)
 			ncap = TBA_PARAMS_MAX;
 		if ((nv = reallocarray(p->v, ncap, sizeof(*nv))) == NULL)
-			return TBA_ERR_NOMEM;
+			return tba_nomem();
 		p->v = nv;
 		p->cap = ncap;
 	}
 	if ((n = strdup(name)) == NULL || (v = strdup(value)) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	p->v[p->n].name = n;
@@ -296,7 +296,7 @@ url_parse_host(const char *s, size_t n, char **out)
 		    c >= 0x20 && c < 0x7f ? c : '?');
 	}
 	if ((h = strndup(s, n)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	for (i = 0; i < n; i++)
 		h[i] = (char)url_lower((unsigned char)h[i]);
 	*out = h;
@@ -349,7 +349,7 @@ tba_url_parse(const char *url, struct tba_url *out)
 		goto out;
 	}
 	if ((u.scheme = strndup(url, (size_t)(p - url))) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	for (i = 0; u.scheme[i] != '\0'; i++)

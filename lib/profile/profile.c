@@ -1,4 +1,4 @@
-/* profile.c - profile metadata (JSON), NetSuite account rules, signing policy. */
+/* profile.c - profile metadata (JSON) and the NetSuite account rules. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +53,8 @@ tba_kind_name(enum tba_kind k)
 		return "netsuite";
 	case TBA_KIND_OAUTH1:
 		return "oauth1";
+	case TBA_KIND_M2M:
+		return "m2m";
 	}
 	return "unknown";
 }
@@ -64,9 +66,84 @@ tba_kind_parse(const char *s, enum tba_kind *out)
 		*out = TBA_KIND_NETSUITE;
 	else if (strcmp(s, "oauth1") == 0)
 		*out = TBA_KIND_OAUTH1;
+	else if (strcmp(s, "m2m") == 0)
+		*out = TBA_KIND_M2M;
 	else
-		return tba_seterr(TBA_ERR_INVALID, "unknown kind \"%.32s\": use netsuite or oauth1", s);
+		return tba_seterr(TBA_ERR_INVALID, "unknown kind \"%.32s\": use netsuite, oauth1 or "
+		    "m2m", s);
 	return TBA_OK;
+}
+
+/* NetSuite's OAuth 2.0 scopes, in the order the canonical form lists them. */
+static const char *const prof_scopes[] = { "rest_webservices", "restlets", "suite_analytics" };
+#define PROF_NSCOPES (sizeof(prof_scopes) / sizeof(prof_scopes[0]))
+
+tba_err
+tba_m2m_scope_norm(const char *in, char *out, size_t outsz)
+{
+	int seen[PROF_NSCOPES] = {0};
+	const char *p, *end;
+	size_t i, n, off = 0;
+	int any = 0;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	if (in == NULL || strlen(in) > 256)
+		goto bad;
+	for (p = in; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		while (*p == ' ')
+			p++;
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		n = (size_t)(end - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		for (i = 0; i < PROF_NSCOPES; i++) {
+			if (strlen(prof_scopes[i]) == n && strncmp(p, prof_scopes[i], n) == 0)
+				break;
+		}
+		if (i == PROF_NSCOPES)
+			goto bad;
+		seen[i] = 1;
+		any = 1;
+		if (*end == ',' && end[1] == '\0')
+			goto bad;
+	}
+	if (!any)
+		goto bad;
+	for (i = 0; i < PROF_NSCOPES; i++) {
+		if (!seen[i])
+			continue;
+		n = strlen(prof_scopes[i]);
+		if (off + (off > 0) + n + 1 > outsz)
+			return tba_seterr(TBA_ERR_TOO_LARGE, "scope buffer too small");
+		if (off > 0)
+			out[off++] = ',';
+		memcpy(out + off, prof_scopes[i], n + 1);
+		off += n;
+	}
+	return TBA_OK;
+bad:
+	return tba_seterr(TBA_ERR_INVALID, "bad scope \"%.64s\": use rest_webservices, restlets "
+	    "and/or suite_analytics, joined by commas (the scopes checked on the integration "
+	    "record)", in != NULL ? in : "");
+}
+
+int
+tba_m2m_id_ok(const char *s)
+{
+	size_t i, n;
+
+	n = s != NULL ? strnlen(s, TBA_FIELD_MAX + 1) : 0;
+	if (n == 0 || n > TBA_FIELD_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '"' ||
+		    s[i] == '\\')
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -233,11 +310,43 @@ prof_hexval(char c)
 	return -1;
 }
 
-tba_err
-tba_profile_to_json(const struct tba_profile *p, char **out)
+/* Adds a key ID as 32 lower-case hex digits. */
+static int
+prof_add_id(cJSON *o, const char *key, const unsigned char *id)
 {
 	static const char hexdig[] = "0123456789abcdef";
 	char hex[TBA_KEY_ID_LEN * 2 + 1];
+	size_t i;
+
+	for (i = 0; i < TBA_KEY_ID_LEN; i++) {
+		hex[2 * i] = hexdig[id[i] >> 4];
+		hex[2 * i + 1] = hexdig[id[i] & 0x0f];
+	}
+	hex[2 * TBA_KEY_ID_LEN] = '\0';
+	return cJSON_AddStringToObject(o, key, hex) != NULL;
+}
+
+/* The fields only one kind has: HMAC for netsuite/oauth1, key pair and certificate for m2m. */
+static int
+prof_add_kind_fields(cJSON *o, const struct tba_profile *p)
+{
+	if (p->kind != TBA_KIND_M2M)
+		return cJSON_AddStringToObject(o, "consumer_key", p->consumer_key) != NULL &&
+		    cJSON_AddStringToObject(o, "token_id", p->token_id) != NULL &&
+		    cJSON_AddStringToObject(o, "signature_method",
+		    tba_sigmethod_name(p->sigmethod)) != NULL;
+	return cJSON_AddStringToObject(o, "client_id", p->client_id) != NULL &&
+	    cJSON_AddStringToObject(o, "alg", tba_jwt_alg_name(p->alg)) != NULL &&
+	    cJSON_AddStringToObject(o, "scope", p->scope) != NULL &&
+	    cJSON_AddStringToObject(o, "cert_id", p->cert_id) != NULL &&
+	    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) != NULL &&
+	    (!p->has_next || (prof_add_id(o, "next_key_id", p->next_key_id) &&
+	    cJSON_AddNumberToObject(o, "next_not_after", (double)p->next_not_after) != NULL));
+}
+
+tba_err
+tba_profile_to_json(const struct tba_profile *p, char **out)
+{
 	cJSON *o = NULL, *hosts = NULL;
 	char *s = NULL;
 	size_t i;
@@ -248,34 +357,27 @@ tba_profile_to_json(const struct tba_profile *p, char **out)
 		return tba_seterr(TBA_ERR_INVALID, "bad profile name");
 	if (p->nhosts > TBA_HOSTS_MAX)
 		return tba_seterr(TBA_ERR_INVALID, "too many hosts");
-	for (i = 0; i < TBA_KEY_ID_LEN; i++) {
-		hex[2 * i] = hexdig[p->key_id[i] >> 4];
-		hex[2 * i + 1] = hexdig[p->key_id[i] & 0x0f];
-	}
-	hex[2 * TBA_KEY_ID_LEN] = '\0';
 	if ((o = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddNumberToObject(o, "v", PROFILE_JSON_VERSION) == NULL ||
 	    cJSON_AddStringToObject(o, "name", p->name) == NULL ||
 	    cJSON_AddStringToObject(o, "kind", tba_kind_name(p->kind)) == NULL ||
 	    cJSON_AddStringToObject(o, "account", p->account) == NULL ||
 	    cJSON_AddStringToObject(o, "realm", p->realm) == NULL ||
-	    cJSON_AddStringToObject(o, "consumer_key", p->consumer_key) == NULL ||
-	    cJSON_AddStringToObject(o, "token_id", p->token_id) == NULL ||
-	    cJSON_AddStringToObject(o, "signature_method", tba_sigmethod_name(p->sigmethod)) == NULL ||
+	    !prof_add_kind_fields(o, p) ||
 	    (hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	for (i = 0; i < p->nhosts; i++) {
 		if (!cJSON_AddItemToArray(hosts, cJSON_CreateString(p->hosts[i]))) {
-			r = TBA_ERR_NOMEM;
+			r = tba_nomem();
 			goto out;
 		}
 	}
 	if (cJSON_AddNumberToObject(o, "created", (double)p->created) == NULL ||
-	    cJSON_AddStringToObject(o, "key_id", hex) == NULL ||
+	    !prof_add_id(o, "key_id", p->key_id) ||
 	    (s = cJSON_PrintUnformatted(o)) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	if (strlen(s) > TBA_META_MAX) {
@@ -314,6 +416,44 @@ prof_get_str(const cJSON *o, const char *key, char *dst, size_t dstsz, int requi
 	return TBA_OK;
 }
 
+/* A Unix time in seconds: an integral number from 0 to 2^53. */
+static tba_err
+prof_get_time(const cJSON *o, const char *key, int64_t *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	*out = 0;
+	if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9007199254740992.0 ||
+	    (double)(int64_t)it->valuedouble != it->valuedouble)
+		return tba_seterr(TBA_ERR_INVALID, "profile metadata: \"%s\" is not a time", key);
+	*out = (int64_t)it->valuedouble;
+	return TBA_OK;
+}
+
+/* A key ID: exactly 32 hex digits. */
+static tba_err
+prof_get_id(const cJSON *o, const char *key, unsigned char *id)
+{
+	char tmp[TBA_KEY_ID_LEN * 2 + 2];
+	size_t i;
+	int hi, lo;
+	tba_err r;
+
+	if ((r = prof_get_str(o, key, tmp, sizeof(tmp), 1)) != TBA_OK)
+		return r;
+	if (strlen(tmp) != TBA_KEY_ID_LEN * 2)
+		return tba_seterr(TBA_ERR_INVALID, "profile metadata: \"%s\" is not %d hex digits",
+		    key, TBA_KEY_ID_LEN * 2);
+	for (i = 0; i < TBA_KEY_ID_LEN; i++) {
+		hi = prof_hexval(tmp[2 * i]);
+		lo = prof_hexval(tmp[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return tba_seterr(TBA_ERR_INVALID, "profile metadata: \"%s\" is not hex", key);
+		id[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return TBA_OK;
+}
+
 /*
  * cJSON keeps every member and lookups find the first, so a second "hosts"
  * or "v" would be silently ignored by us but perhaps not by another reader:
@@ -323,7 +463,9 @@ static tba_err
 prof_no_duplicates(const cJSON *o)
 {
 	static const char *const known[] = { "v", "name", "kind", "account", "realm",
-		"consumer_key", "token_id", "signature_method", "hosts", "created", "key_id" };
+		"consumer_key", "token_id", "signature_method", "hosts", "created", "key_id",
+		"client_id", "alg", "scope", "cert_id", "not_after", "next_key_id",
+		"next_not_after" };
 	const cJSON *it;
 	size_t i;
 	int n;
@@ -341,6 +483,53 @@ prof_no_duplicates(const cJSON *o)
 	return TBA_OK;
 }
 
+/* netsuite and oauth1: the HMAC profile's fields. */
+static tba_err
+prof_parse_oauth1(const cJSON *o, struct tba_profile *p)
+{
+	char tmp[TBA_FIELD_MAX + 1];
+	tba_err r;
+
+	if ((r = prof_get_str(o, "consumer_key", p->consumer_key, sizeof(p->consumer_key),
+	    1)) != TBA_OK ||
+	    (r = prof_get_str(o, "token_id", p->token_id, sizeof(p->token_id), 1)) != TBA_OK ||
+	    (r = prof_get_str(o, "signature_method", tmp, sizeof(tmp), 1)) != TBA_OK ||
+	    (r = tba_sigmethod_parse(tmp, &p->sigmethod)) != TBA_OK)
+		return r;
+	if (p->consumer_key[0] == '\0' || p->token_id[0] == '\0')
+		return tba_seterr(TBA_ERR_INVALID, "profile metadata has an empty consumer key or "
+		    "token ID");
+	return TBA_OK;
+}
+
+/* m2m: client ID, algorithm, scope, certificate, a pending rotation. */
+static tba_err
+prof_parse_m2m(const cJSON *o, struct tba_profile *p)
+{
+	char tmp[TBA_FIELD_MAX + 1];
+	tba_err r;
+
+	if ((r = prof_get_str(o, "client_id", p->client_id, sizeof(p->client_id), 1)) != TBA_OK ||
+	    (r = prof_get_str(o, "alg", tmp, sizeof(tmp), 1)) != TBA_OK ||
+	    (r = tba_jwt_alg_parse(tmp, &p->alg)) != TBA_OK ||
+	    (r = prof_get_str(o, "scope", tmp, sizeof(tmp), 1)) != TBA_OK ||
+	    (r = tba_m2m_scope_norm(tmp, p->scope, sizeof(p->scope))) != TBA_OK ||
+	    (r = prof_get_str(o, "cert_id", p->cert_id, sizeof(p->cert_id), 0)) != TBA_OK ||
+	    (r = prof_get_time(o, "not_after", &p->not_after)) != TBA_OK)
+		return r;
+	if (!tba_m2m_id_ok(p->client_id))
+		return tba_seterr(TBA_ERR_INVALID, "profile metadata has a bad client ID");
+	if (p->cert_id[0] != '\0' && !tba_m2m_id_ok(p->cert_id))
+		return tba_seterr(TBA_ERR_INVALID, "profile metadata has a bad certificate ID");
+	if (cJSON_GetObjectItemCaseSensitive(o, "next_key_id") == NULL)
+		return TBA_OK;
+	if ((r = prof_get_id(o, "next_key_id", p->next_key_id)) != TBA_OK ||
+	    (r = prof_get_time(o, "next_not_after", &p->next_not_after)) != TBA_OK)
+		return r;
+	p->has_next = 1;
+	return TBA_OK;
+}
+
 tba_err
 tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 {
@@ -349,8 +538,6 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 	cJSON *o = NULL;
 	char tmp[TBA_FIELD_MAX + 1];
 	const char *end = NULL;
-	size_t i;
-	int hi, lo;
 	tba_err r;
 
 	memset(out, 0, sizeof(*out));
@@ -387,18 +574,16 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 	if ((r = prof_get_str(o, "kind", tmp, sizeof(tmp), 1)) != TBA_OK ||
 	    (r = tba_kind_parse(tmp, &p.kind)) != TBA_OK ||
 	    (r = prof_get_str(o, "account", p.account, sizeof(p.account), 0)) != TBA_OK ||
-	    (r = prof_get_str(o, "realm", p.realm, sizeof(p.realm), 0)) != TBA_OK ||
-	    (r = prof_get_str(o, "consumer_key", p.consumer_key, sizeof(p.consumer_key), 1)) != TBA_OK ||
-	    (r = prof_get_str(o, "token_id", p.token_id, sizeof(p.token_id), 1)) != TBA_OK ||
-	    (r = prof_get_str(o, "signature_method", tmp, sizeof(tmp), 1)) != TBA_OK ||
-	    (r = tba_sigmethod_parse(tmp, &p.sigmethod)) != TBA_OK)
+	    (r = prof_get_str(o, "realm", p.realm, sizeof(p.realm), 0)) != TBA_OK)
 		goto out;
-	if (p.kind == TBA_KIND_NETSUITE && (r = tba_ns_account_check(p.account)) != TBA_OK)
+	if (p.kind == TBA_KIND_M2M)
+		r = prof_parse_m2m(o, &p);
+	else
+		r = prof_parse_oauth1(o, &p);
+	if (r != TBA_OK)
 		goto out;
-	if (p.consumer_key[0] == '\0' || p.token_id[0] == '\0') {
-		r = tba_seterr(TBA_ERR_INVALID, "profile metadata has an empty consumer key or token ID");
+	if (p.kind != TBA_KIND_OAUTH1 && (r = tba_ns_account_check(p.account)) != TBA_OK)
 		goto out;
-	}
 
 	h = cJSON_GetObjectItemCaseSensitive(o, "hosts");
 	if (!cJSON_IsArray(h)) {
@@ -418,101 +603,12 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 		if ((r = tba_profile_add_host(&p, it->valuestring)) != TBA_OK)
 			goto out;
 	}
-
-	it = cJSON_GetObjectItemCaseSensitive(o, "created");
-	if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9007199254740992.0 ||
-	    (double)(int64_t)it->valuedouble != it->valuedouble) {
-		r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"created\" is not a time");
+	if ((r = prof_get_time(o, "created", &p.created)) != TBA_OK ||
+	    (r = prof_get_id(o, "key_id", p.key_id)) != TBA_OK)
 		goto out;
-	}
-	p.created = (int64_t)it->valuedouble;
-
-	if ((r = prof_get_str(o, "key_id", tmp, sizeof(tmp), 1)) != TBA_OK)
-		goto out;
-	if (strlen(tmp) != TBA_KEY_ID_LEN * 2) {
-		r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"key_id\" is not %d hex digits",
-		    TBA_KEY_ID_LEN * 2);
-		goto out;
-	}
-	for (i = 0; i < TBA_KEY_ID_LEN; i++) {
-		if ((hi = prof_hexval(tmp[2 * i])) < 0 || (lo = prof_hexval(tmp[2 * i + 1])) < 0) {
-			r = tba_seterr(TBA_ERR_INVALID, "profile metadata: \"key_id\" is not hex");
-			goto out;
-		}
-		p.key_id[i] = (unsigned char)(hi << 4 | lo);
-	}
 	*out = p;
 	r = TBA_OK;
 out:
 	cJSON_Delete(o);
 	return r;
-}
-
-/* "a, b, c" into a fixed buffer, cut with "..." when it does not fit. */
-static void
-prof_hosts_list(const struct tba_profile *p, char *buf, size_t bufsz)
-{
-	size_t i, off = 0;
-	int n;
-
-	buf[0] = '\0';
-	for (i = 0; i < p->nhosts; i++) {
-		n = snprintf(buf + off, bufsz - off, "%s%s", i ? ", " : "", p->hosts[i]);
-		if (n < 0 || (size_t)n >= bufsz - off) {
-			if (bufsz >= 4)
-				memcpy(buf + bufsz - 4, "...", 4);
-			return;
-		}
-		off += (size_t)n;
-	}
-	if (p->nhosts == 0)
-		snprintf(buf, bufsz, "none");
-}
-
-tba_err
-tba_policy_check(const struct tba_profile *p, const char *method, const struct tba_url *u)
-{
-	char list[320];
-	size_t i;
-
-	if (!tba_oauth_method_ok(method))
-		return tba_seterr(TBA_ERR_POLICY, "method \"%.20s\" is not allowed for profile %s: "
-		    "use an upper-case HTTP method such as GET or POST", method != NULL ? method : "",
-		    p->name);
-	if (u->scheme == NULL || strcmp(u->scheme, "https") != 0)
-		return tba_seterr(TBA_ERR_POLICY, "scheme %s is not allowed for profile %s: use https",
-		    u->scheme != NULL ? u->scheme : "(none)", p->name);
-	if (u->had_userinfo)
-		return tba_seterr(TBA_ERR_POLICY, "URLs with user information (user@host) are not "
-		    "allowed for profile %s: remove the part before '@'", p->name);
-	if (u->port != 0 && u->port != 443)
-		return tba_seterr(TBA_ERR_POLICY, "port %u is not allowed for profile %s: only 443",
-		    u->port, p->name);
-	for (i = 0; u->host != NULL && i < p->nhosts; i++) {
-		/* Both sides are lower-case already; strcasecmp keeps that from mattering. */
-		if (strcasecmp(p->hosts[i], u->host) == 0)
-			return tba_policy_check_params(&u->query_params);
-	}
-	prof_hosts_list(p, list, sizeof(list));
-	return tba_seterr(TBA_ERR_POLICY, "host %.100s is not allowed for profile %s (allowed: %s)",
-	    u->host != NULL ? u->host : "(none)", p->name, list);
-}
-
-/*
- * RFC 5849 §3.5.3 lets protocol parameters travel in the query or the body,
- * and a server may read them from there. A client that put its own
- * oauth_timestamp or oauth_nonce into the query would get a signature over
- * values the agent did not choose, so such names are refused outright.
- */
-tba_err
-tba_policy_check_params(const struct tba_params *params)
-{
-	size_t i;
-
-	for (i = 0; params != NULL && i < params->n; i++) {
-		if (strncmp(params->v[i].name, "oauth_", 6) == 0)
-			return tba_seterr(TBA_ERR_POLICY, "parameter %.40s is not allowed: the agent "
-			    "sets the oauth_* parameters itself", params->v[i].name);
-	}
-	return TBA_OK;
 }

@@ -78,7 +78,7 @@ token_parse_uri(const char *s, P11KitUri **out)
 
 	*out = NULL;
 	if ((uri = p11_kit_uri_new()) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	pr = p11_kit_uri_parse(s, P11_KIT_URI_FOR_TOKEN | P11_KIT_URI_FOR_SLOT |
 	    P11_KIT_URI_FOR_MODULE_WITH_VERSION, uri);
 	if (pr != P11_KIT_URI_OK) {
@@ -152,10 +152,9 @@ token_load(struct tba_token *t)
 			    name);
 	}
 	rv = p11_kit_module_initialize(t->mod);
-	if (rv != CKR_OK) {
-		tba_token_rv(rv, "cannot initialize the PKCS#11 module");
-		return TBA_ERR_MODULE;
-	}
+	if (rv != CKR_OK)
+		return tba_seterr(TBA_ERR_MODULE, "cannot initialize the PKCS#11 module: %s",
+		    p11_kit_strerror(rv));
 	t->initialized = 1;
 	return TBA_OK;
 }
@@ -176,7 +175,7 @@ token_find_slot(struct tba_token *t)
 	if ((rv = t->mod->C_GetSlotList(CK_TRUE, NULL, &n)) != CKR_OK)
 		return tba_token_rv(rv, "cannot list the module's slots");
 	if (n > 0 && (slots = calloc(n, sizeof(*slots))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	if (n > 0 && (rv = t->mod->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK) {
 		r = tba_token_rv(rv, "cannot list the module's slots");
 		goto out;
@@ -233,7 +232,7 @@ tba_token_open(const char *uri, struct tba_token **out)
 		return tba_seterr(TBA_ERR_USAGE, "name the token with --token or TBA_TOKEN "
 		    "(e.g. pkcs11:token=LABEL?module-name=softhsm2&pin-source=file:/path)");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	pthread_mutex_init(&t->mu, NULL);
 	if ((r = token_parse_uri(uri, &t->uri)) != TBA_OK ||
 	    (r = token_load(t)) != TBA_OK ||
@@ -318,7 +317,7 @@ tba_token_get_pin(struct tba_token *t, char **pin, size_t *pinlen, size_t *pinca
 			return tba_seterr(TBA_ERR_TOO_LARGE, "pin-value= is too long");
 		cap = len + 1;
 		if ((p = tba_secalloc(cap)) == NULL)
-			return TBA_ERR_NOMEM;
+			return tba_nomem();
 		memcpy(p, val, len);
 		r = TBA_OK;
 	} else if (src != NULL) {

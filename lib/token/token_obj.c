@@ -38,7 +38,7 @@ obj_value(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, char **o
 	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > TBA_META_MAX)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "a profile's metadata is unreadable or too large");
 	if ((v = malloc(a.ulValueLen + 1)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	a.pValue = v;
 	if ((rv = t->mod->C_GetAttributeValue(h, o, &a, 1)) != CKR_OK) {
 		r = tba_token_rv(rv, "cannot read a profile's metadata");
@@ -104,7 +104,7 @@ obj_profiles_locked(struct tba_token *t, CK_SESSION_HANDLE h, struct tba_profile
 	*out = NULL;
 	*n = 0;
 	if ((objs = calloc(OBJ_MAX, sizeof(*objs))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	if ((r = obj_find_data(t, h, NULL, objs, OBJ_MAX, &nobj)) != TBA_OK)
 		goto out;
 	if (nobj > OBJ_MAX)
@@ -113,7 +113,7 @@ obj_profiles_locked(struct tba_token *t, CK_SESSION_HANDLE h, struct tba_profile
 	if (nobj > OBJ_MAX)
 		nobj = OBJ_MAX;
 	if (nobj > 0 && (v = calloc(nobj, sizeof(*v))) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	for (i = 0; i < nobj; i++) {
@@ -385,6 +385,30 @@ out:
 	free(all);
 }
 
+/* Destroys every object with CKA_ID id; failures are warnings (the profile no longer names them). */
+static void
+obj_destroy_id_locked(struct tba_token *t, CK_SESSION_HANDLE h, const char *name,
+    const unsigned char *id)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{CKA_ID, (void *)id, TBA_KEY_ID_LEN},
+	};
+	CK_OBJECT_HANDLE objs[8];
+	CK_ULONG n = 0, i;
+	tba_err r;
+
+	if ((r = tba_token_find(t->mod, h, tmpl, 1, objs, 8, &n)) != TBA_OK) {
+		tba_warn("the old keys of profile %s could not be looked up: %s", name,
+		    tba_errmsg(r));
+		return;
+	}
+	for (i = 0; i < n && i < 8; i++) {
+		if (t->mod->C_DestroyObject(h, objs[i]) != CKR_OK)
+			tba_warn("an old key of profile %s could not be removed",
+			    name);
+	}
+}
+
 tba_err
 tba_token_import(struct tba_token *t, struct tba_profile *p,
     const unsigned char *oauth_key, size_t keylen, int replace)
@@ -440,6 +464,12 @@ tba_token_import(struct tba_token *t, struct tba_profile *p,
 	k = CK_INVALID_HANDLE;  /* kept */
 	if (replace)
 		obj_sweep_keys(t, h, p->name, p->key_id);
+	/* An M2M profile replaced by TBA credentials: its key pairs and certificates go too. */
+	if (exists && old.kind == TBA_KIND_M2M) {
+		obj_destroy_id_locked(t, h, p->name, old.key_id);
+		if (old.has_next)
+			obj_destroy_id_locked(t, h, p->name, old.next_key_id);
+	}
 	r = TBA_OK;
 out:
 	if (k != CK_INVALID_HANDLE)
@@ -454,14 +484,8 @@ tba_err
 tba_token_delete(struct tba_token *t, const char *name)
 {
 	struct tba_profile p;
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_ID, p.key_id, TBA_KEY_ID_LEN},
-	};
 	CK_SESSION_HANDLE h;
-	CK_OBJECT_HANDLE data, keys[4];
-	CK_ULONG n = 0, i;
+	CK_OBJECT_HANDLE data;
 	int found = 0;
 	CK_RV rv;
 	tba_err r;
@@ -481,18 +505,60 @@ tba_token_delete(struct tba_token *t, const char *name)
 		r = tba_token_rv(rv, "the token refused to delete the profile");
 		goto out;
 	}
-	if ((r = tba_token_find(t->mod, h, tmpl, 2, keys, 4, &n)) != TBA_OK) {
-		tba_warn("profile %s deleted, but its key could not be looked up: %s", name,
-		    tba_errmsg(r));
-		r = TBA_OK;
-		goto out;
-	}
-	for (i = 0; i < n && i < 4; i++) {
-		if (t->mod->C_DestroyObject(h, keys[i]) != CKR_OK)
-			tba_warn("profile %s deleted, but its key could not be removed", name);
-	}
+	/* HMAC key, or key pair and certificate; a pending rotation's too. */
+	obj_destroy_id_locked(t, h, name, p.key_id);
+	if (p.has_next)
+		obj_destroy_id_locked(t, h, name, p.next_key_id);
 	r = TBA_OK;
 out:
 	pthread_mutex_unlock(&t->mu);
+	return r;
+}
+
+tba_err
+tba_token_save(struct tba_token *t, const struct tba_profile *p, int replace,
+    struct tba_profile *old)
+{
+	struct tba_profile prev;
+	CK_SESSION_HANDLE h;
+	CK_OBJECT_HANDLE olddata = CK_INVALID_HANDLE, newdata = CK_INVALID_HANDLE;
+	CK_ATTRIBUTE val = {CKA_VALUE, NULL, 0};
+	char *json = NULL;
+	int exists = 0;
+	tba_err r;
+
+	memset(&prev, 0, sizeof(prev));
+	if (old != NULL)
+		memset(old, 0, sizeof(*old));
+	if ((r = tba_profile_to_json(p, &json)) != TBA_OK)
+		return r;
+	pthread_mutex_lock(&t->mu);
+	if ((r = tba_token_mgmt(t, &h)) != TBA_OK ||
+	    (r = obj_profile_locked(t, h, p->name, &olddata, &prev, &exists)) != TBA_OK)
+		goto out;
+	if (exists && !replace) {
+		r = tba_seterr(TBA_ERR_EXISTS, "profile %s exists in token %s; use --replace "
+		    "to swap in new credentials", p->name, t->label);
+		goto out;
+	}
+	if (!exists) {
+		r = obj_create_data(t, h, p, json, &newdata);
+		goto out;
+	}
+	val.pValue = json;
+	val.ulValueLen = strlen(json);
+	if (t->mod->C_SetAttributeValue(h, olddata, &val, 1) != CKR_OK) {
+		/* Token refuses in-place updates: new object first, then drop the old. */
+		if ((r = obj_create_data(t, h, p, json, &newdata)) != TBA_OK)
+			goto out;
+		if (t->mod->C_DestroyObject(h, olddata) != CKR_OK)
+			tba_warn("could not remove the old metadata of profile %s", p->name);
+	}
+	if (old != NULL)
+		*old = prev;
+	r = TBA_OK;
+out:
+	pthread_mutex_unlock(&t->mu);
+	free(json);
 	return r;
 }

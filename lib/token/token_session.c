@@ -18,7 +18,7 @@ tba_session_open(struct tba_token *t, struct tba_session **out)
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	s->t = t;
 	pthread_mutex_lock(&t->mu);
 	s->gen = t->gen;
@@ -53,10 +53,11 @@ session_alive(struct tba_session *s)
 	return TBA_OK;
 }
 
+/* The key of class cls (secret key, or private key for m2m) with CKA_ID p->key_id. */
 static tba_err
-session_key(struct tba_session *s, const struct tba_profile *p, CK_OBJECT_HANDLE *out)
+session_key(struct tba_session *s, const struct tba_profile *p, CK_OBJECT_CLASS cls,
+    CK_OBJECT_HANDLE *out)
 {
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_ATTRIBUTE tmpl[] = {
 		{CKA_CLASS, &cls, sizeof(cls)},
 		{CKA_ID, (void *)p->key_id, TBA_KEY_ID_LEN},
@@ -121,7 +122,7 @@ tba_session_sign(struct tba_session *s, const struct tba_profile *p,
 	if ((r = session_alive(s)) != TBA_OK)
 		return r;
 	for (tries = 0; tries < 2; tries++) {
-		if ((r = session_key(s, p, &k)) != TBA_OK)
+		if ((r = session_key(s, p, CKO_SECRET_KEY, &k)) != TBA_OK)
 			return r;
 		rv = s->t->mod->C_SignInit(s->h, &mech, k);
 		/* A re-imported profile has a new key: find it again, once. */
@@ -142,6 +143,86 @@ tba_session_sign(struct tba_session *s, const struct tba_profile *p,
 		return tba_seterr(TBA_ERR_TOKEN, "the token returned a %lu-byte HMAC",
 		    (unsigned long)len);
 	*maclen = len;
+	return TBA_OK;
+}
+
+/* The PSS parameters of a PS* algorithm: hash, MGF1 with the same hash, salt = hash length. */
+static void
+session_pss(enum tba_jwt_alg alg, CK_RSA_PKCS_PSS_PARAMS *pss)
+{
+	switch (tba_jwt_alg_hash_len(alg)) {
+	case 48:
+		pss->hashAlg = CKM_SHA384;
+		pss->mgf = CKG_MGF1_SHA384;
+		break;
+	case 64:
+		pss->hashAlg = CKM_SHA512;
+		pss->mgf = CKG_MGF1_SHA512;
+		break;
+	default:
+		pss->hashAlg = CKM_SHA256;
+		pss->mgf = CKG_MGF1_SHA256;
+		break;
+	}
+	pss->sLen = tba_jwt_alg_hash_len(alg);
+}
+
+/* C_SignInit with p's private key, finding it again once when a rotation replaced it. */
+static tba_err
+session_sign_init(struct tba_session *s, const struct tba_profile *p, CK_MECHANISM *mech)
+{
+	CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+	CK_RV rv;
+	int tries;
+	tba_err r;
+
+	for (tries = 0; tries < 2; tries++) {
+		if ((r = session_key(s, p, CKO_PRIVATE_KEY, &k)) != TBA_OK)
+			return r;
+		rv = s->t->mod->C_SignInit(s->h, mech, k);
+		if (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID) {
+			session_forget(s, p);
+			continue;
+		}
+		return tba_token_rv(rv, "the token cannot start the signature");
+	}
+	return tba_seterr(TBA_ERR_NOT_FOUND, "the key of profile %s went away", p->name);
+}
+
+tba_err
+tba_session_sign_jws(struct tba_session *s, const struct tba_profile *p,
+    const void *msg, size_t msglen, unsigned char *sig, size_t *siglen)
+{
+	CK_RSA_PKCS_PSS_PARAMS pss;
+	CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+	unsigned char dg[TBA_JWS_DIGEST_MAX];
+	size_t dglen = 0;
+	CK_ULONG len = TBA_JWS_SIG_MAX;
+	CK_RV rv;
+	tba_err r;
+
+	*siglen = 0;
+	if (p->kind != TBA_KIND_M2M)
+		return tba_seterr(TBA_ERR_INVALID, "profile %s is not an M2M profile", p->name);
+	if ((r = session_alive(s)) != TBA_OK ||
+	    (r = tba_jwt_alg_digest(p->alg, msg, msglen, dg, &dglen)) != TBA_OK)
+		return r;
+	if (!tba_jwt_alg_is_ec(p->alg)) {
+		session_pss(p->alg, &pss);
+		mech.mechanism = CKM_RSA_PKCS_PSS;
+		mech.pParameter = &pss;
+		mech.ulParameterLen = sizeof(pss);
+	}
+	if ((r = session_sign_init(s, p, &mech)) != TBA_OK)
+		return r;
+	rv = s->t->mod->C_Sign(s->h, dg, (CK_ULONG)dglen, sig, &len);
+	if (rv != CKR_OK)
+		return tba_token_rv(rv, "the token cannot sign");
+	if (tba_jwt_alg_is_ec(p->alg) ? len != 2 * tba_jwt_alg_ec_size(p->alg) :
+	    (len < 256 || len > TBA_JWS_SIG_MAX))
+		return tba_seterr(TBA_ERR_TOKEN, "the token returned a %lu-byte %s signature",
+		    (unsigned long)len, tba_jwt_alg_name(p->alg));
+	*siglen = len;
 	return TBA_OK;
 }
 

@@ -80,10 +80,10 @@ tba_agentc_connect(const char *path, struct tba_agentc **out)
 		return tba_seterr(TBA_ERR_AGENT, "agent socket path too long: %.80s...", path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	c->fd = -1;
 	if ((c->rbuf = malloc(TBA_PROTO_MAX)) == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	memcpy(c->path, sa.sun_path, sizeof(c->path));
@@ -284,7 +284,7 @@ tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method,
 	if (timestamp != NULL) {
 		if ((r = agentc_timestamp(timestamp, &ts)) != TBA_OK)
 			goto out;
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		if (cJSON_AddNumberToObject(p, "timestamp", ts) == NULL)
 			goto out;
 	}

@@ -497,7 +497,7 @@ proto_wrap(const char *prefix, const cJSON *params, struct tba_buf *out)
 	if (params != NULL) {
 		txt = cJSON_PrintUnformatted(params);
 		if (txt == NULL)
-			return TBA_ERR_NOMEM;
+			return tba_nomem();
 	}
 	if ((r = tba_buf_puts(out, prefix)) == TBA_OK &&
 	    (r = tba_buf_puts(out, txt != NULL ? txt : "{}")) == TBA_OK &&
@@ -583,7 +583,7 @@ tba_proto_writer_json(struct tba_proto_writer *w, const char *key, const cJSON *
 	if (w->r != TBA_OK)
 		return;
 	if ((txt = cJSON_PrintUnformatted(val)) == NULL) {
-		w->r = TBA_ERR_NOMEM;
+		w->r = tba_nomem();
 		return;
 	}
 	w->r = tba_buf_puts(w->out, txt);
@@ -695,7 +695,7 @@ tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
 		if (*ename == TBA_PE__MAX && txt[0] == '\0')
 			txt = err->valuestring;
 		if ((*message = strdup(txt)) == NULL) {
-			r = TBA_ERR_NOMEM;
+			r = tba_nomem();
 			goto out;
 		}
 		r = TBA_ERR_REMOTE;
@@ -706,7 +706,7 @@ tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
 	else
 		p = cJSON_CreateObject();
 	if (p == NULL) {
-		r = TBA_ERR_NOMEM;
+		r = tba_nomem();
 		goto out;
 	}
 	*params = p;

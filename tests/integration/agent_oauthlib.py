@@ -289,7 +289,7 @@ def check(tba, sock, n, seed):
         else:
             ok(f"passport {i} {name_} ({acct})")
 
-    # Oracle's published vectors (SPEC.md §7).
+    # Oracle's published vectors (doc/PROTOCOL.md, appendix A).
     vec = [("GET", "https://123456.suitetalk.api.netsuite.com/services/rest/record/v1/employee/40",
             "B5OIWznZ2YP0OB7VrJrGkYsTh+8H+5T9Hag+o92q0zY="),
            ("POST", "https://123456.restlets.api.netsuite.com/app/site/hosting/restlet.nl"

@@ -1,6 +1,6 @@
-"""agentwire.py - the agent's wire protocol (SPEC.md §6) for the agent tests.
+"""agentwire.py - the agent's wire protocol (doc/PROTOCOL.md) for the agent tests.
 
-Written from the SPEC, not from libtba: JSON + NUL over a Unix socket.
+Written from doc/PROTOCOL.md, not from libtba: JSON + NUL over a Unix socket.
 """
 
 import base64

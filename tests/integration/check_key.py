@@ -8,7 +8,7 @@ usage: check_key.py MODULE TOKEN_LABEL PIN_FILE PROFILE [METHOD] < secrets
 
 Default mode: stdin holds two lines, the consumer secret and the token
 secret. Finds the profile's metadata object (CKA_APPLICATION "tba"), the key
-it names by CKA_ID, asserts the key's attributes (SPEC.md section 4) and
+it names by CKA_ID, asserts the key's attributes (include/tba/token.h) and
 that C_Sign over random messages equals Python's HMAC with the OAuth key
 enc(cs)&enc(ts) (RFC 5849 3.4.2, enc = RFC 3986 percent-encoding). Prints
 "key ok" and exits 0, else prints the problem and exits 1.

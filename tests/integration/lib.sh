@@ -118,7 +118,7 @@ new_token() {
 	export TOKEN_DIR TOKEN_PIN_FILE
 }
 
-# Oracle's published credentials (SPEC.md §7), for imports in tests.
+# Oracle's published credentials (doc/PROTOCOL.md, appendix A), for imports in tests.
 ORACLE_CK=ef40afdd8abaac111b13825dd5e5e2ddddb44f86d5a0dd6dcf38c20aae6b67e4
 ORACLE_CS=d26ad321a4b2f23b0741c8d38392ce01c3e23e109df6c96eac6d099e9ab9e8b5
 ORACLE_TOKEN=2b0ce516420110bcbd36b69e99196d1b7f6de3c6234c5afb799b73d87569f5cc

@@ -30,7 +30,7 @@ standin_cred() {
 	STANDIN_CREDS+=("{\"realm\":\"$realm\",\"consumer_key\":\"$ck\",\"consumer_secret\":\"$cs\",\"token\":\"$tk\",\"token_secret\":\"$ts\",\"hosts\":[$hosts]}")
 }
 
-# ns_hosts ACCOUNT: the three NetSuite hosts of an account ID (SPEC §5).
+# ns_hosts ACCOUNT: the three NetSuite hosts of an account ID (doc/PROTOCOL.md §6).
 ns_hosts() {
 	local id
 	id=$(printf '%s' "$1" | tr 'A-Z_' 'a-z-')

@@ -1,6 +1,6 @@
 """tbaclient.py - a small, independent client of tba-agent for the tests.
 
-It speaks the wire protocol straight from SPEC.md §6 (JSON + NUL over a Unix
+It speaks the wire protocol straight from doc/PROTOCOL.md (JSON + NUL over a Unix
 socket) and checks signatures with an OAuth 1.0a base string built here from
 RFC 5849 and Python's hmac (OpenSSL) - never with libtba - so a test that
 uses it cannot agree with the agent by sharing its bugs.

@@ -1,6 +1,6 @@
 /*
  * test_oauth.c - base strings, headers and the tokenPassport against Oracle's
- * published examples (SPEC.md §7), plus methods, nonces and base64.
+ * published examples (doc/PROTOCOL.md, appendix A), plus methods, nonces and base64.
  */
 #include <sys/wait.h>
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "tba/policy.h"
 #include "tba/profile.h"
 #include "tba/url.h"
 
