@@ -8,6 +8,7 @@
  *   recover.c   reconnecting a token that went away; keepalive (recover.h)
  *   profiles.c  the in-memory profile table, reloaded on SIGHUP and misses
  *   audit.c     one line per signature or refusal (stderr and a JSON file)
+ *   m2m.c       OAuth 2.0 access tokens for M2M profiles: JWT, exchange, cache
  */
 #ifndef TBA_AGENT_H
 #define TBA_AGENT_H
@@ -48,6 +49,13 @@ const char *pool_label(const struct pool *p);
 /* HMAC of msg with prof's key in the token, on a borrowed session. TBA_ERR_LOCKED when locked. */
 tba_err pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_t len,
     unsigned char *mac, size_t *maclen);
+/*
+ * The JWS signature (ES*: r||s, PS*: PSS) of msg with the M2M profile prof's
+ * private key, on a borrowed session; sig holds TBA_JWS_SIG_MAX bytes.
+ * pool_sign refuses M2M profiles and this refuses the others (TBA_ERR_POLICY).
+ */
+tba_err pool_sign_jws(struct pool *p, const struct tba_profile *prof, const void *msg, size_t len,
+    unsigned char *sig, size_t *siglen);
 /* Logs out and forgets the PIN; Sign/Passport get TBA_ERR_LOCKED until pool_unlock. */
 tba_err pool_lock(struct pool *p);
 /* Logs in with pin (one attempt). Only a PIN that worked replaces the stored one. */
@@ -91,6 +99,7 @@ struct agent_ctx {
 	struct pool *pool;
 	struct profiles *profiles;
 	long max_skew;
+	struct m2m *m2m;         /* NULL: AccessToken is refused */
 };
 
 struct peer {
@@ -105,6 +114,60 @@ struct peer {
  */
 void dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t len,
     struct tba_buf *out);
+
+/* m2m.c: OAuth 2.0 client credentials for M2M profiles. */
+struct m2m;
+
+#define M2M_CONNECT_TO_MAX 16
+#define M2M_EARLY_SEC 60          /* a cached token is handed out until this long before expiry */
+#define M2M_CONNECT_SEC 10
+#define M2M_TOTAL_SEC 30
+#define M2M_WARN_DAYS 30          /* certificate expiry warning */
+
+struct m2m_opts {
+	const char *cacert;                             /* NULL: the system's CAs */
+	const char *connect_to[M2M_CONNECT_TO_MAX];     /* curl's HOST1:PORT1:HOST2:PORT2 */
+	size_t nconnect_to;
+	unsigned max_blocked;     /* requests that may wait on exchanges at once; 0: no limit */
+};
+
+/* A token handed out: access_token is secure memory (m2m_token_free wipes it). */
+struct m2m_token {
+	char *access_token;
+	size_t cap;
+	int64_t expires_at;
+	char scope[256];
+};
+
+/* Why an exchange failed, for the AuthorizationFailed reply. */
+struct m2m_fail {
+	long http_status;        /* 0: no HTTP answer */
+	char error[64];          /* NetSuite's error code, "" when none */
+	int retry;               /* refused only because too many requests wait: try again */
+};
+
+/*
+ * o is copied (its strings must outlive the m2m). profiles (may be NULL) is
+ * re-read when a profile's key went away under a rotation.
+ */
+tba_err m2m_new(struct pool *pool, struct profiles *profiles, const struct m2m_opts *o,
+    struct m2m **out);
+/* Wipes every cached token and frees. NULL is a no-op. */
+void m2m_free(struct m2m *m);
+/* Lock: wipes every cached token; an exchange under way keeps nothing it gets. */
+void m2m_forget(struct m2m *m);
+/*
+ * An access token for the M2M profile p: from the cache until M2M_EARLY_SEC
+ * before it expires, else from one exchange shared by every concurrent
+ * caller for p (renew forces a new one). Audits the exchange and the token
+ * handed out for peer. TBA_ERR_NETWORK when the endpoint refused or could
+ * not be reached (*fail says how); TBA_ERR_POLICY for a profile of another
+ * kind; TBA_ERR_LOCKED when locked. Past o->max_blocked requests waiting
+ * on exchanges, TBA_ERR_NETWORK at once with fail->retry set.
+ */
+tba_err m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profile *p,
+    int renew, struct m2m_token *out, struct m2m_fail *fail);
+void m2m_token_free(struct m2m_token *t);
 
 /* server.c */
 struct server_opts {

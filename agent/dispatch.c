@@ -178,6 +178,67 @@ out:
 }
 
 static tba_err
+do_access_token(struct agent_ctx *ctx, const struct peer *peer, const struct tba_proto_req *q,
+    struct tba_profile *p, struct m2m_fail *fail, int *audited, struct tba_proto_writer *w)
+{
+	struct m2m_token t;
+	tba_err r;
+
+	memset(&t, 0, sizeof(t));
+	if (ctx->m2m == NULL)
+		return tba_seterr(TBA_ERR_POLICY, "this agent hands out no access tokens");
+	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK)
+		goto out;
+	/* m2m.c audits the exchange and the token handed out (or refused). */
+	*audited = 1;
+	if ((r = m2m_access_token(ctx->m2m, peer, p, q->renew, &t, fail)) != TBA_OK)
+		goto out;
+	tba_proto_writer_str(w, "access_token", t.access_token);
+	tba_proto_writer_str(w, "token_type", "Bearer");
+	tba_proto_writer_int(w, "expires_at", t.expires_at);
+	tba_proto_writer_str(w, "scope", t.scope[0] != '\0' ? t.scope : p->scope);
+	r = w->r;
+out:
+	m2m_token_free(&t);
+	return r;
+}
+
+/* The error reply; AuthorizationFailed carries the HTTP status and NetSuite's code. */
+static void
+dispatch_error(enum tba_proto_ename en, tba_err r, const struct m2m_fail *fail,
+    struct tba_buf *out)
+{
+	cJSON *x;
+
+	if (en != TBA_PE_AUTHORIZATION_FAILED || (x = cJSON_CreateObject()) == NULL) {
+		(void)tba_proto_error(en, tba_errmsg(r), out);
+		return;
+	}
+	if (fail->http_status != 0)
+		cJSON_AddNumberToObject(x, "http_status", (double)fail->http_status);
+	if (fail->error[0] != '\0')
+		cJSON_AddStringToObject(x, "error", fail->error);
+	if (fail->retry)
+		cJSON_AddTrueToObject(x, "retry");
+	if (tba_proto_error_params(en, tba_errmsg(r), x, out) != TBA_OK)
+		(void)tba_proto_error(en, tba_errmsg(r), out);
+	cJSON_Delete(x);
+}
+
+/* The List fields of an M2M profile (no secret: the key stays in the token). */
+static tba_err
+list_m2m(cJSON *o, const struct tba_profile *p)
+{
+	if (cJSON_AddStringToObject(o, "client_id", p->client_id) == NULL ||
+	    cJSON_AddStringToObject(o, "alg", tba_jwt_alg_name(p->alg)) == NULL ||
+	    cJSON_AddStringToObject(o, "certificate_id", p->cert_id) == NULL ||
+	    cJSON_AddStringToObject(o, "scope", p->scope) == NULL ||
+	    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) == NULL)
+		return tba_nomem();
+	return TBA_OK;
+}
+
+static tba_err
 do_list(struct agent_ctx *ctx, struct tba_proto_writer *w)
 {
 	struct tba_profile *v = NULL;
@@ -196,11 +257,14 @@ do_list(struct agent_ctx *ctx, struct tba_proto_writer *w)
 		cJSON_AddItemToArray(arr, o);
 		if (cJSON_AddStringToObject(o, "name", v[i].name) == NULL ||
 		    cJSON_AddStringToObject(o, "kind", tba_kind_name(v[i].kind)) == NULL ||
-		    cJSON_AddStringToObject(o, "account", v[i].account) == NULL ||
-		    cJSON_AddStringToObject(o, "realm", v[i].realm) == NULL ||
+		    cJSON_AddStringToObject(o, "account", v[i].account) == NULL)
+			goto out;
+		if (v[i].kind == TBA_KIND_M2M ? list_m2m(o, &v[i]) != TBA_OK :
+		    (cJSON_AddStringToObject(o, "realm", v[i].realm) == NULL ||
 		    cJSON_AddStringToObject(o, "signature_method",
-		    tba_sigmethod_name(v[i].sigmethod)) == NULL ||
-		    (hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL)
+		    tba_sigmethod_name(v[i].sigmethod)) == NULL))
+			goto out;
+		if ((hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL)
 			goto out;
 		for (h = 0; h < v[i].nhosts; h++) {
 			if (!cJSON_AddItemToArray(hosts, cJSON_CreateString(v[i].hosts[h])))
@@ -226,10 +290,12 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 	struct audit_rec a;
 	enum tba_proto_ename en = TBA_PE_INVALID_REQUEST;
 	struct tba_proto_writer w;
+	struct m2m_fail fail;
 	tba_err r;
-	int audited = 0;
+	int audited = 0, m2m_audited = 0;
 
 	memset(&o, 0, sizeof(o));
+	memset(&fail, 0, sizeof(fail));
 	memset(&u, 0, sizeof(u));
 	tba_params_init(&u.query_params);
 	tba_clearerr();
@@ -255,11 +321,17 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 		break;
 	case TBA_PM_LOCK:
 		r = pool_lock(ctx->pool);
+		m2m_forget(ctx->m2m);
 		audited = 1;
 		break;
 	case TBA_PM_UNLOCK:
 		r = pool_unlock(ctx->pool, q.pin, strlen(q.pin));
 		audited = 1;
+		break;
+	case TBA_PM_ACCESS_TOKEN:
+		r = do_access_token(ctx, peer, &q, &prof, &fail, &m2m_audited, &w);
+		o.profile = q.profile;
+		audited = !m2m_audited;
 		break;
 	default:
 		r = tba_seterr(TBA_ERR_PROTO, "unhandled method");
@@ -288,7 +360,7 @@ reply:
 	} else
 		tba_proto_writer_abort(&w);
 	if (r != TBA_OK)
-		(void)tba_proto_error(en, tba_errmsg(r), out);
+		dispatch_error(en, r, &fail, out);
 	tba_url_free(&u);
 	tba_proto_req_free(&q);
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <p11-kit/uri.h>
 
 #include "agent.h"
@@ -46,6 +47,7 @@ struct opts {
 	int kill;
 	unsigned sessions;
 	int default_sock;
+	struct m2m_opts m2m;      /* --connect-to, --cacert: the M2M token exchange */
 };
 
 static void
@@ -53,7 +55,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tba-agent [--token URI] [--socket PATH] [-f|--foreground] [--max-skew SECONDS]\n"
-	    "                 [--audit-log FILE] [--allow-uid UID]... [--sessions N] [-s|-c] [-k]\n\n"
+	    "                 [--audit-log FILE] [--allow-uid UID]... [--sessions N]\n"
+	    "                 [--connect-to H1:P1:H2:P2]... [--cacert FILE] [-s|-c] [-k]\n\n"
 	    "Holds a logged-in session to a PKCS#11 token and signs NetSuite (OAuth 1.0a TBA)\n"
 	    "requests inside it for clients on a Unix socket. Start it with\n"
 	    "    eval \"$(tba-agent)\"\n"
@@ -68,6 +71,9 @@ usage(FILE *f)
 	    "  --audit-log FILE   also append one JSON line per signature to FILE\n"
 	    "  --allow-uid UID    let this user (uid or name) use the agent too (repeatable)\n"
 	    "  --sessions N       signing sessions to keep open (1-%d, default %d)\n"
+	    "  --connect-to H1:P1:H2:P2  for the agent's own HTTPS calls (the M2M token\n"
+	    "                     exchange): connect to H2:P2 for H1:P1, as curl (repeatable)\n"
+	    "  --cacert FILE      trust these CAs for the token exchange, as curl\n"
 	    "  -s, -c             print sh or csh commands (default: guessed from $SHELL)\n"
 	    "  -k                 stop the agent in $TBA_AGENT_PID and wait until it exited\n",
 	    AGENT_SESSIONS_MAX, AGENT_SESSIONS_DEFAULT);
@@ -126,6 +132,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"audit-log", required_argument, NULL, 'A'},
 		{"allow-uid", required_argument, NULL, 'U'},
 		{"sessions", required_argument, NULL, 'N'},
+		{"connect-to", required_argument, NULL, 'C'},
+		{"cacert", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -169,6 +177,19 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_long(optarg, 1, AGENT_SESSIONS_MAX, &v) != 0)
 				return bad_usage("--sessions wants 1 to 16, not '%s'", optarg);
 			o->sessions = (unsigned)v;
+			break;
+		case 'C':
+			if (o->m2m.nconnect_to >= M2M_CONNECT_TO_MAX)
+				return bad_usage("at most %d --connect-to", M2M_CONNECT_TO_MAX);
+			if (strchr(optarg, ':') == NULL || strlen(optarg) > 600)
+				return bad_usage("--connect-to wants HOST1:PORT1:HOST2:PORT2, not '%.80s'",
+				    optarg);
+			o->m2m.connect_to[o->m2m.nconnect_to++] = optarg;
+			break;
+		case 'K':
+			if (access(optarg, R_OK) != 0)
+				return bad_usage("--cacert: cannot read '%s'", optarg);
+			o->m2m.cacert = optarg;
 			break;
 		case 's': o->csh = 0; break;
 		case 'c': o->csh = 1; break;
@@ -309,6 +330,7 @@ static int
 agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int report_fd)
 {
 	struct agent_ctx ctx;
+	struct m2m_opts m2mo;
 	struct server_opts so;
 	struct stat st;
 	sigset_t set;
@@ -318,6 +340,11 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.max_skew = o->max_skew;
+	/* Before any thread: libcurl's global state is not thread-safe to set up. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		r = tba_seterr(TBA_ERR_NETWORK, "libcurl failed to initialise");
+		goto out;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -331,6 +358,14 @@ agent_run(const struct opts *o, char **pin, size_t pinlen, size_t pincap, int re
 	if ((r = pool_open(o->token, pin, pinlen, pincap, o->sessions, &ctx.pool)) != TBA_OK)
 		goto out;
 	if ((r = profiles_new(ctx.pool, &ctx.profiles)) != TBA_OK)
+		goto out;
+	/*
+	 * Requests waiting on token exchanges hold a worker each: keep half the
+	 * sessions' worth of workers (and the spare ones) for everything else.
+	 */
+	m2mo = o->m2m;
+	m2mo.max_blocked = o->sessions / 2 + 1;
+	if ((r = m2m_new(ctx.pool, ctx.profiles, &m2mo, &ctx.m2m)) != TBA_OK)
 		goto out;
 	if ((r = server_listen(o->sock, &lfd, &activated)) != TBA_OK)
 		goto out;
@@ -354,6 +389,7 @@ out:
 		(void)unlink(o->sock);
 	if (lfd >= 0)
 		close(lfd);
+	m2m_free(ctx.m2m);
 	pool_close(ctx.pool);
 	profiles_free(ctx.profiles);
 	audit_close();

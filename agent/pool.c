@@ -190,8 +190,9 @@ pool_locked(struct pool *p)
 	return l;
 }
 
-tba_err
-pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_t len,
+/* pool_sign and pool_sign_jws: one borrowed session around one signature (jws: the M2M key). */
+static tba_err
+pool_sign_on(struct pool *p, const struct tba_profile *prof, int jws, const void *msg, size_t len,
     unsigned char *mac, size_t *maclen)
 {
 	struct tba_session *s;
@@ -255,7 +256,10 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 	s = p->idle[--p->nidle];
 	pthread_mutex_unlock(&p->mu);
 
-	r = tba_session_sign(s, prof, msg, len, mac, maclen);
+	if (jws)
+		r = tba_session_sign_jws(s, prof, msg, len, mac, maclen);
+	else
+		r = tba_session_sign(s, prof, msg, len, mac, maclen);
 
 	pthread_mutex_lock(&p->mu);
 	owned = pool_owns(p, s);
@@ -286,6 +290,25 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
 		    "reconnecting (try again shortly)", tba_token_label(p->tok));
 	}
 	return r;
+}
+
+tba_err
+pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_t len,
+    unsigned char *mac, size_t *maclen)
+{
+	if (prof->kind == TBA_KIND_M2M)
+		return tba_seterr(TBA_ERR_POLICY, "profile '%s' is an M2M (OAuth 2.0) profile: it signs "
+		    "no OAuth 1.0a requests; use 'tba token', 'tba exec' or 'tba curl'", prof->name);
+	return pool_sign_on(p, prof, 0, msg, len, mac, maclen);
+}
+
+tba_err
+pool_sign_jws(struct pool *p, const struct tba_profile *prof, const void *msg, size_t len,
+    unsigned char *sig, size_t *siglen)
+{
+	if (prof->kind != TBA_KIND_M2M)
+		return tba_seterr(TBA_ERR_POLICY, "profile '%s' is not an M2M profile", prof->name);
+	return pool_sign_on(p, prof, 1, msg, len, sig, siglen);
 }
 
 tba_err

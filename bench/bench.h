@@ -36,6 +36,9 @@ struct bench {
 	struct tba_session *sess[BENCH_THREADS_MAX];
 	size_t nsess;
 	struct tba_profile prof;
+	/* M2M profiles bench-es256 and bench-ps256, when the token has them (bench/run makes them). */
+	struct tba_profile es256, ps256;
+	int have_jws;
 	char *msg;               /* a NetSuite-like base string, the message signed */
 	size_t msglen;
 
@@ -69,6 +72,8 @@ tba_err bench_token_setup(struct bench *b, const char *uri, const char *profile,
 void bench_token_teardown(struct bench *b);
 /* nthreads threads, each C_SignInit+C_Sign on its own session, for secs seconds. */
 int bench_token_run(struct bench *b, size_t nthreads, double secs, struct bench_result *out);
+/* The token's JWS signature (ECDSA or RSA-PSS, tba_session_sign_jws) with M2M profile p, 1 thread. */
+int bench_jws_run(struct bench *b, const struct tba_profile *p, double secs, struct bench_result *out);
 
 /* agent_case.c */
 /* Builds the Sign request and checks one round trip. */

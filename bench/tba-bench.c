@@ -35,11 +35,13 @@
 #define DEFAULT_URL "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1/customer/42?expandSubResources=true"
 #define ROUNDS_MAX 50
 
-enum { C_TOK_N, C_TOK_1, C_BARE_8, C_BARE_1, C_BARE_1PIN, C_AG_8, C_AG_1, C_AG_1PIN, C_AG_CONN, C_CLI, C_FLOOR, C_PY_IN, C_PY_ONCE, C__MAX };
+enum { C_TOK_N, C_TOK_1, C_JWS_ES, C_JWS_PS, C_BARE_8, C_BARE_1, C_BARE_1PIN, C_AG_8, C_AG_1, C_AG_1PIN, C_AG_CONN, C_CLI, C_FLOOR, C_PY_IN, C_PY_ONCE, C__MAX };
 
 static const char *case_names[C__MAX] = {
 	"token in-process, 1 thread per core (the limit)",
 	"token in-process, 1 thread",
+	"token in-process, 1 thread, ECDSA P-256 (M2M ES256)",
+	"token in-process, 1 thread, RSA-PSS 3072 (M2M PS256)",
 	"token behind a bare socket server, 8 persistent clients",
 	"token behind a bare socket server, 1 persistent client",
 	"token behind a bare socket server, 1 client, client and server on one CPU",
@@ -128,6 +130,10 @@ run_round(struct bench *b, int round, double secs, size_t ncpu)
 
 	ok &= bench_token_run(b, ncpu, secs, &res[C_TOK_N][round]);
 	ok &= bench_token_run(b, 1, secs, &res[C_TOK_1][round]);
+	if (b->have_jws) {
+		ok &= bench_jws_run(b, &b->es256, secs, &res[C_JWS_ES][round]);
+		ok &= bench_jws_run(b, &b->ps256, secs, &res[C_JWS_PS][round]);
+	}
 	ok &= bench_bare_run(b, 8, secs, &res[C_BARE_8][round]);
 	ok &= bench_agent_run(b, 8, secs, &res[C_AG_8][round]);
 	ok &= bench_bare_run(b, 1, secs, &res[C_BARE_1][round]);
@@ -163,6 +169,8 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	for (c = 0; c < ncases; c++) {
 		if ((c == C_AG_1PIN || c == C_BARE_1PIN) && b->agent_pid <= 0)
 			continue;
+		if ((c == C_JWS_ES || c == C_JWS_PS) && !b->have_jws)
+			continue;
 		if (c == C_PY_IN)
 			printf("| %s | %.0f | | |\n", case_names[c], median(c, rounds, 0));
 		else
@@ -173,6 +181,10 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	printf("| agent 8 clients / token %zu threads | %.2f | >= 0.70 | %s |\n", ncpu, ag8 / tokn,
 	    verdict(ag8 / tokn >= 0.70));
 	printf("| agent 8 clients / token 1 thread | %.2f | (reference) | |\n", ag8 / tok1);
+	if (b->have_jws)
+		printf("| token ECDSA P-256 / HMAC, RSA-PSS 3072 / HMAC, 1 thread | %.3f, %.4f | "
+		    "(M2M signing cost) | |\n", median(C_JWS_ES, rounds, 0) / tok1,
+		    median(C_JWS_PS, rounds, 0) / tok1);
 	printf("| agent 1 client / token 1 thread | %.2f | >= 0.50 | %s |\n", ag1 / tok1,
 	    verdict(ag1 / tok1 >= 0.50));
 	printf("| agent 1 client / token %zu threads | %.2f | (reference) | |\n", ncpu, ag1 / tokn);

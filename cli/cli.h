@@ -32,6 +32,10 @@ int cmd_passport(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 
+/* OAuth 2.0 M2M access tokens: cmd_oauth2.c */
+int cmd_token(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+
 /* HTTP commands: cmd_curl.c, cmd_test.c */
 int cmd_curl(int argc, char **argv);
 int cmd_test(int argc, char **argv);

@@ -198,7 +198,8 @@ cmd_list(int argc, char **argv)
 	cJSON_ArrayForEach(p, profs) {
 		printf("%-20s %-9s %-16s %-16s %-12s ", jstr(p, "name"), jstr(p, "kind"),
 		    jstr(p, "account")[0] ? jstr(p, "account") : "-",
-		    jstr(p, "realm")[0] ? jstr(p, "realm") : "-", jstr(p, "signature_method"));
+		    jstr(p, "realm")[0] ? jstr(p, "realm") : "-",
+		    jstr(p, "signature_method")[0] ? jstr(p, "signature_method") : jstr(p, "alg"));
 		first = 1;
 		cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(p, "hosts")) {
 			printf("%s%s", first ? "" : ",", cJSON_IsString(h) ? h->valuestring : "?");

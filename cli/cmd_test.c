@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "http.h"
+#include "test_m2m.h"
 #include "tba/buf.h"
 #include "tba/profile.h"
 
@@ -238,6 +239,10 @@ test_run(const char *name, struct http_conf *conf, struct tba_agentc *ac, CURL *
 	tba_buf_init(&body, TEST_BODY_MAX);
 	if ((r = test_profile(ac, name, &p)) != TBA_OK) {
 		ret = cli_fail(r, "test");
+		goto out;
+	}
+	if (strcmp(p.kind, "m2m") == 0 && p.host[0] != '\0') {
+		ret = test_m2m(name, p.host, conf, ac, h);
 		goto out;
 	}
 	if (strcmp(p.kind, "netsuite") != 0 || p.host[0] == '\0') {

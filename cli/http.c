@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "http.h"
 #include "tba/buf.h"
 
@@ -18,6 +19,7 @@
 struct http_xfer {
 	struct http_sink *sink;
 	struct http_resp *resp;
+	int hold401;    /* a 401 will be retried with a new token: keep it from the sink */
 };
 
 tba_err
@@ -147,6 +149,8 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		free(*slot);
 		*slot = http_header_value(p, n, namelen);
 	}
+	if (x->hold401 && r->status == 401)
+		return n;
 	if (x->sink != NULL && x->sink->header != NULL && x->sink->header(x->sink->ctx, p, n) != 0)
 		return 0;
 	return n;
@@ -158,6 +162,8 @@ http_body_cb(char *p, size_t size, size_t nmemb, void *arg)
 	struct http_xfer *x = arg;
 	size_t n = size * nmemb;
 
+	if (x->hold401 && x->resp->status == 401)
+		return n;
 	if (x->sink != NULL && x->sink->body != NULL &&
 	    x->sink->body(x->sink->ctx, x->resp, p, n) != 0)
 		return 0;
@@ -201,30 +207,6 @@ http_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		i = j + 1;
 	}
 	return 0;
-}
-
-/* Asks the agent for the Authorization header value of req. */
-static tba_err
-http_sign(struct tba_agentc *ac, const struct http_req *req, char **auth)
-{
-	cJSON *reply = NULL;
-	const cJSON *a;
-	tba_err r;
-
-	*auth = NULL;
-	if ((r = tba_agentc_sign(ac, req->profile, req->method, req->url, req->form, NULL, NULL,
-	    &reply)) != TBA_OK)
-		goto out;
-	a = cJSON_GetObjectItemCaseSensitive(reply, "authorization");
-	if (!cJSON_IsString(a) || a->valuestring[0] == '\0') {
-		r = tba_seterr(TBA_ERR_PROTO, "the agent's Sign reply has no authorization");
-		goto out;
-	}
-	if ((*auth = strdup(a->valuestring)) == NULL)
-		r = tba_nomem();
-out:
-	cJSON_Delete(reply);
-	return r;
 }
 
 static tba_err
@@ -279,9 +261,15 @@ http_setup(CURL *h, const struct http_req *req, const struct http_conf *conf,
 	return TBA_OK;
 }
 
-tba_err
-http_exchange(CURL *h, struct tba_agentc *ac, const struct http_req *req,
-    const struct http_conf *conf, struct http_sink *sink, struct http_resp *resp)
+/*
+ * One attempt. renew: a fresh access token (M2M). *bearer says whether the
+ * request went out with an M2M access token; hold401 keeps a 401 answer
+ * from the sink, for a retry.
+ */
+static tba_err
+http_exchange_once(CURL *h, struct tba_agentc *ac, const struct http_req *req,
+    const struct http_conf *conf, struct http_sink *sink, struct http_resp *resp, int renew,
+    int hold401, int *bearer)
 {
 	struct curl_slist *hdrs = NULL;
 	const struct curl_slist *u;
@@ -296,9 +284,13 @@ http_exchange(CURL *h, struct tba_agentc *ac, const struct http_req *req,
 	memset(resp, 0, sizeof(*resp));
 	x.sink = sink;
 	x.resp = resp;
+	x.hold401 = 0;
 
-	if ((r = http_sign(ac, req, &auth)) != TBA_OK)
+	if ((r = auth_header(ac, req->profile, req->method, req->url, req->form, renew,
+	    &auth)) != TBA_OK)
 		goto out;
+	*bearer = strncmp(auth, "Bearer ", 7) == 0;
+	x.hold401 = hold401 && *bearer;
 	if ((r = tba_buf_putf(&line, "Authorization: %s", auth)) != TBA_OK)
 		goto out;
 	for (u = req->headers; u != NULL; u = u->next) {
@@ -332,7 +324,25 @@ out:
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
 	tba_buf_free(&line);
-	free(auth);
+	auth_free(auth);
+	return r;
+}
+
+tba_err
+http_exchange(CURL *h, struct tba_agentc *ac, const struct http_req *req,
+    const struct http_conf *conf, struct http_sink *sink, struct http_resp *resp)
+{
+	int bearer = 0;
+	tba_err r;
+
+	r = http_exchange_once(h, ac, req, conf, sink, resp, 0, 1, &bearer);
+	/*
+	 * A cached access token the server no longer takes (revoked, or the
+	 * server restarted): one new token and one more try. The body is sent
+	 * again from memory, so the retry is the same request.
+	 */
+	if (r == TBA_OK && bearer && resp->status == 401)
+		r = http_exchange_once(h, ac, req, conf, sink, resp, 1, 0, &bearer);
 	return r;
 }
 

@@ -87,7 +87,9 @@ void http_session_close(struct http_session *s);
 tba_err http_list_add(struct curl_slist **l, const char *s);
 
 /*
- * Signs req with the agent and sends it on h (reset first, so it keeps its
+ * Gets req's Authorization from the agent (auth.h: signed for TBA
+ * profiles, a Bearer access token for M2M profiles, whose 401 is retried
+ * once with a renewed token) and sends it on h (reset first, so it keeps its
  * connection cache between calls). resp is cleared first and filled in.
  * Returns TBA_OK when an HTTP response arrived (any status),
  * TBA_ERR_NETWORK when the transfer failed (resp->cc / errbuf say why), or

@@ -25,6 +25,8 @@ static const struct cmd cmds[] = {
 	{"passport", cmd_passport, "print a signed SOAP tokenPassport", 0},
 	{"curl", cmd_curl, "send a signed HTTP request", 0},
 	{"test", cmd_test, "check that a profile can log in to its NetSuite account", 0},
+	{"token", cmd_token, "print an OAuth 2.0 access token of an M2M profile", 0},
+	{"exec", cmd_exec, "run a command with an M2M profile's access token in its environment", 0},
 	{"lock", cmd_lock, "lock the agent (logs out of the token)", 0},
 	{"unlock", cmd_unlock, "unlock the agent with the token PIN", 1},
 };

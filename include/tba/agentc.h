@@ -6,7 +6,7 @@
  * An error reply becomes a tba_err (io.tba.Agent.PolicyDenied ->
  * TBA_ERR_POLICY, ProfileNotFound -> TBA_ERR_NOT_FOUND, Locked ->
  * TBA_ERR_LOCKED, PinIncorrect -> TBA_ERR_PIN_INCORRECT, TokenError ->
- * TBA_ERR_TOKEN, others -> TBA_ERR_REMOTE) with the agent's message as the
+ * TBA_ERR_TOKEN, AuthorizationFailed -> TBA_ERR_NETWORK, others -> TBA_ERR_REMOTE) with the agent's message as the
  * thread's detail (tba_errmsg). An unreachable agent is TBA_ERR_AGENT with a
  * message that says to start one (eval "$(tba-agent)") or set TBA_AGENT_SOCK.
  */
@@ -49,6 +49,20 @@ tba_err tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *m
  * that is wiped afterwards; the PIN never passes through cJSON's heap.
  */
 tba_err tba_agentc_unlock(struct tba_agentc *c, const char *pin, size_t pinlen);
+
+/*
+ * io.tba.Agent.AccessToken for an M2M profile; renew asks for a fresh token.
+ * *reply: access_token, token_type, expires_at, scope (the access token is a
+ * credential: wipe it from the tree before cJSON_Delete when it matters).
+ * An AuthorizationFailed reply is TBA_ERR_NETWORK with the agent's message;
+ * tba_agentc_authz_detail() then gives its http_status (0: no HTTP answer)
+ * and NetSuite's error code ("" when none) until the next call. An agent
+ * busy with other exchanges (error parameter "retry": true) is asked again,
+ * backing off, for up to 40 s.
+ */
+tba_err tba_agentc_access_token(struct tba_agentc *c, const char *profile, int renew,
+    cJSON **reply);
+void tba_agentc_authz_detail(const struct tba_agentc *c, long *http_status, const char **error);
 
 /* The socket path this client connected to (for messages). */
 const char *tba_agentc_path(const struct tba_agentc *c);

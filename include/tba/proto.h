@@ -25,6 +25,7 @@
  *             timestamp integer (optional), nonce string (optional)
  *   Passport  profile string, timestamp integer (optional), nonce string (optional)
  *   Unlock    pin string
+ *   AccessToken profile string, renew bool (optional)
  *
  * An integer is a JSON number with no fraction, 0 <= n < 2^53. Anything
  * else is InvalidRequest; an unknown method is MethodNotFound. Semantic
@@ -55,6 +56,7 @@ enum tba_proto_method {
 	TBA_PM_PASSPORT,
 	TBA_PM_LOCK,
 	TBA_PM_UNLOCK,
+	TBA_PM_ACCESS_TOKEN,
 	TBA_PM__MAX
 };
 
@@ -68,6 +70,7 @@ enum tba_proto_ename {
 	TBA_PE_LOCKED,
 	TBA_PE_TOKEN_ERROR,
 	TBA_PE_PIN_INCORRECT,
+	TBA_PE_AUTHORIZATION_FAILED,  /* the M2M token endpoint refused or failed */
 	TBA_PE__MAX
 };
 
@@ -83,6 +86,7 @@ struct tba_proto_req {
 	int64_t timestamp;
 	const char *nonce;        /* NULL when absent */
 	char *pin;                /* Unlock; wiped by tba_proto_req_free() */
+	int renew;                /* AccessToken: true asks for a fresh token */
 	cJSON *json;
 };
 
@@ -96,7 +100,7 @@ tba_err tba_proto_ename_parse(const char *s, enum tba_proto_ename *out);
  * The wire error for a library error: TBA_ERR_INVALID/PROTO/USAGE ->
  * InvalidRequest, TOO_LARGE -> MessageTooLarge, NOT_FOUND -> ProfileNotFound,
  * POLICY -> PolicyDenied, LOCKED -> Locked, PIN_INCORRECT -> PinIncorrect,
- * everything else -> TokenError.
+ * NETWORK -> AuthorizationFailed, everything else -> TokenError.
  */
 enum tba_proto_ename tba_proto_ename_for(tba_err r);
 /* The client's view of a wire error (agentc.h lists the mapping). */
@@ -154,6 +158,13 @@ void tba_proto_writer_abort(struct tba_proto_writer *w);
  * is always valid JSON text.
  */
 tba_err tba_proto_error(enum tba_proto_ename e, const char *message, struct tba_buf *out);
+/*
+ * Like tba_proto_error, with more parameters beside "message" (extra's
+ * members are copied; extra borrowed, may be NULL): AuthorizationFailed
+ * adds http_status and NetSuite's error code.
+ */
+tba_err tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON *extra,
+    struct tba_buf *out);
 /*
  * Appends {"method": "io.tba.Agent.<method>", "parameters": params} and the
  * NUL. method is the short name ("Sign"); params NULL sends {}.

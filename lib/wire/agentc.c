@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tba/agentc.h"
@@ -17,6 +18,9 @@
 /* Long enough for a token that is slow to sign; short enough not to hang a script forever. */
 #define AGENTC_TIMEOUT_SEC 120
 
+/* How long tba_agentc_access_token keeps asking a busy agent (ms): one exchange's timeout and more. */
+#define AGENTC_BUSY_MS 40000
+
 #define START_HINT "start one with eval \"$(tba-agent)\""
 
 struct tba_agentc {
@@ -24,6 +28,10 @@ struct tba_agentc {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *rbuf;      /* TBA_PROTO_MAX bytes */
 	size_t rlen;     /* bytes buffered (a reply's tail never precedes its request) */
+	/* The last AuthorizationFailed's extra parameters (tba_agentc_authz_detail). */
+	char authz_error[64];
+	long authz_status;
+	int authz_retry;     /* the agent was busy with other exchanges: ask again */
 };
 
 /*
@@ -113,6 +121,9 @@ tba_agentc_close(struct tba_agentc *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	/* Replies may have held an access token. */
+	if (c->rbuf != NULL)
+		tba_wipe(c->rbuf, TBA_PROTO_MAX);
 	free(c->rbuf);
 	free(c);
 }
@@ -150,6 +161,24 @@ agentc_write(struct tba_agentc *c, const char *p, size_t n)
 	return TBA_OK;
 }
 
+/* Keeps http_status and error of an AuthorizationFailed reply (already checked well-formed). */
+static void
+agentc_authz_keep(struct tba_agentc *c, const char *msg, size_t len)
+{
+	cJSON *j = cJSON_ParseWithLength(msg, len);
+	const cJSON *p, *v;
+
+	p = cJSON_GetObjectItemCaseSensitive(j, "parameters");
+	v = cJSON_GetObjectItemCaseSensitive(p, "error");
+	if (cJSON_IsString(v))
+		snprintf(c->authz_error, sizeof(c->authz_error), "%s", v->valuestring);
+	v = cJSON_GetObjectItemCaseSensitive(p, "http_status");
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1000)
+		c->authz_status = (long)v->valuedouble;
+	c->authz_retry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "retry"));
+	cJSON_Delete(j);
+}
+
 /* Reads one reply and turns it into *reply or an error. */
 static tba_err
 agentc_read(struct tba_agentc *c, cJSON **reply)
@@ -180,6 +209,11 @@ agentc_read(struct tba_agentc *c, cJSON **reply)
 		c->rlen += (size_t)n;
 	}
 	r = tba_proto_parse_reply(c->rbuf, mlen, reply, &en, &msg);
+	c->authz_error[0] = '\0';
+	c->authz_status = 0;
+	c->authz_retry = 0;
+	if (r == TBA_ERR_REMOTE && en == TBA_PE_AUTHORIZATION_FAILED)
+		agentc_authz_keep(c, c->rbuf, mlen);
 	memmove(c->rbuf, c->rbuf + mlen + 1, c->rlen - mlen - 1);
 	c->rlen -= mlen + 1;
 	if (r == TBA_ERR_REMOTE) {
@@ -294,4 +328,40 @@ tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method,
 out:
 	cJSON_Delete(p);
 	return r;
+}
+
+tba_err
+tba_agentc_access_token(struct tba_agentc *c, const char *profile, int renew, cJSON **reply)
+{
+	cJSON *p = NULL;
+	long waited, pause = 20;
+	tba_err r = TBA_ERR_NOMEM;
+
+	*reply = NULL;
+	if ((p = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(p, "profile", profile) == NULL)
+		goto out;
+	if (renew && cJSON_AddTrueToObject(p, "renew") == NULL)
+		goto out;
+	/*
+	 * "retry": the agent had too many requests waiting on exchanges (it
+	 * keeps workers free for everyone else). Ask again, backing off, for as
+	 * long as one exchange may take.
+	 */
+	for (waited = 0;; waited += pause, pause = pause * 2 > 1000 ? 1000 : pause * 2) {
+		r = tba_agentc_call(c, "AccessToken", p, reply);
+		if (r != TBA_ERR_NETWORK || !c->authz_retry || waited >= AGENTC_BUSY_MS)
+			break;
+		nanosleep(&(struct timespec){pause / 1000, (pause % 1000) * 1000000L}, NULL);
+	}
+out:
+	cJSON_Delete(p);
+	return r;
+}
+
+void
+tba_agentc_authz_detail(const struct tba_agentc *c, long *http_status, const char **error)
+{
+	*http_status = c->authz_status;
+	*error = c->authz_error;
 }

@@ -15,6 +15,7 @@ static const char *const method_names[TBA_PM__MAX] = {
 	[TBA_PM_PASSPORT] = "Passport",
 	[TBA_PM_LOCK] = "Lock",
 	[TBA_PM_UNLOCK] = "Unlock",
+	[TBA_PM_ACCESS_TOKEN] = "AccessToken",
 };
 
 static const char *const ename_names[TBA_PE__MAX] = {
@@ -26,11 +27,12 @@ static const char *const ename_names[TBA_PE__MAX] = {
 	[TBA_PE_LOCKED] = TBA_PROTO_PREFIX "Locked",
 	[TBA_PE_TOKEN_ERROR] = TBA_PROTO_PREFIX "TokenError",
 	[TBA_PE_PIN_INCORRECT] = TBA_PROTO_PREFIX "PinIncorrect",
+	[TBA_PE_AUTHORIZATION_FAILED] = TBA_PROTO_PREFIX "AuthorizationFailed",
 };
 
 /* What each method accepts. */
-enum field_type { F_STR, F_INT, F_FORM };
-enum field_id { FI_PROFILE, FI_METHOD, FI_URL, FI_FORM, FI_TIMESTAMP, FI_NONCE, FI_PIN, FI__MAX };
+enum field_type { F_STR, F_INT, F_FORM, F_BOOL };
+enum field_id { FI_PROFILE, FI_METHOD, FI_URL, FI_FORM, FI_TIMESTAMP, FI_NONCE, FI_PIN, FI_RENEW, FI__MAX };
 
 struct field {
 	const char *name;
@@ -46,6 +48,7 @@ static const struct field fields[FI__MAX] = {
 	[FI_TIMESTAMP] = {"timestamp", F_INT, 0},
 	[FI_NONCE] = {"nonce", F_STR, TBA_PROTO_STR_MAX},
 	[FI_PIN] = {"pin", F_STR, 1024},
+	[FI_RENEW] = {"renew", F_BOOL, 0},
 };
 
 #define B(f) (1u << (f))
@@ -54,11 +57,13 @@ static const unsigned allowed[TBA_PM__MAX] = {
 	[TBA_PM_SIGN] = B(FI_PROFILE) | B(FI_METHOD) | B(FI_URL) | B(FI_FORM) | B(FI_TIMESTAMP) | B(FI_NONCE),
 	[TBA_PM_PASSPORT] = B(FI_PROFILE) | B(FI_TIMESTAMP) | B(FI_NONCE),
 	[TBA_PM_UNLOCK] = B(FI_PIN),
+	[TBA_PM_ACCESS_TOKEN] = B(FI_PROFILE) | B(FI_RENEW),
 };
 static const unsigned required[TBA_PM__MAX] = {
 	[TBA_PM_SIGN] = B(FI_PROFILE) | B(FI_METHOD) | B(FI_URL),
 	[TBA_PM_PASSPORT] = B(FI_PROFILE),
 	[TBA_PM_UNLOCK] = B(FI_PIN),
+	[TBA_PM_ACCESS_TOKEN] = B(FI_PROFILE),
 };
 
 const char *
@@ -109,6 +114,8 @@ tba_proto_ename_for(tba_err r)
 		return TBA_PE_LOCKED;
 	case TBA_ERR_PIN_INCORRECT:
 		return TBA_PE_PIN_INCORRECT;
+	case TBA_ERR_NETWORK:
+		return TBA_PE_AUTHORIZATION_FAILED;
 	default:
 		return TBA_PE_TOKEN_ERROR;
 	}
@@ -128,6 +135,8 @@ tba_proto_err_for(enum tba_proto_ename e)
 		return TBA_ERR_PIN_INCORRECT;
 	case TBA_PE_TOKEN_ERROR:
 		return TBA_ERR_TOKEN;
+	case TBA_PE_AUTHORIZATION_FAILED:
+		return TBA_ERR_NETWORK;
 	default:
 		return TBA_ERR_REMOTE;
 	}
@@ -329,6 +338,12 @@ parse_params(const cJSON *params, struct tba_proto_req *req)
 			if ((r = get_form(v, &req->form)) != TBA_OK)
 				return r;
 			req->has_form = 1;
+			break;
+		case F_BOOL:
+			if (!cJSON_IsBool(v))
+				return tba_seterr(TBA_ERR_PROTO, "parameter %s must be true or false",
+				    fields[f].name);
+			req->renew = cJSON_IsTrue(v);
 			break;
 		}
 		switch (f) {
@@ -651,6 +666,51 @@ tba_proto_error(enum tba_proto_ename e, const char *message, struct tba_buf *out
 		r = tba_buf_put(out, "", 1);
 	if (r != TBA_OK)
 		tba_buf_truncate(out, start);
+	return r;
+}
+
+tba_err
+tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON *extra,
+    struct tba_buf *out)
+{
+	cJSON *j = NULL, *p, *dup;
+	const cJSON *v;
+	char clean[1024], *txt = NULL;
+	size_t i, start = out->len;
+	tba_err r = TBA_ERR_NOMEM;
+
+	if (message == NULL)
+		message = "";
+	for (i = 0; message[i] != '\0' && i < sizeof(clean) - 1; i++) {
+		unsigned char c = (unsigned char)message[i];
+		clean[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	clean[i] = '\0';
+	if ((j = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(j, "error", tba_proto_ename_str(e)) == NULL ||
+	    (p = cJSON_AddObjectToObject(j, "parameters")) == NULL ||
+	    cJSON_AddStringToObject(p, "message", clean) == NULL)
+		goto out;
+	cJSON_ArrayForEach(v, extra) {
+		if (v->string == NULL || strcmp(v->string, "message") == 0)
+			continue;
+		if ((dup = cJSON_Duplicate(v, 1)) == NULL)
+			goto out;
+		cJSON_AddItemToObject(p, v->string, dup);
+	}
+	if ((txt = cJSON_PrintUnformatted(j)) == NULL)
+		goto out;
+	if (strlen(txt) + 1 > TBA_PROTO_MAX) {
+		r = tba_seterr(TBA_ERR_TOO_LARGE, "error reply too large");
+		goto out;
+	}
+	if ((r = tba_buf_puts(out, txt)) == TBA_OK)
+		r = tba_buf_put(out, "", 1);
+out:
+	if (r != TBA_OK)
+		tba_buf_truncate(out, start);
+	free(txt);
+	cJSON_Delete(j);
 	return r;
 }
 

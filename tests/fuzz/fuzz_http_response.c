@@ -13,6 +13,7 @@
  */
 #include "fuzz.h"
 
+#include "../../cli/auth.c"
 #include "../../cli/http.c"
 
 static void
@@ -44,6 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 65536)
 		return 0;
 	memset(&resp, 0, sizeof(resp));
+	memset(&x, 0, sizeof(x));
 	x.sink = NULL;
 	x.resp = &resp;
 	while (off < size) {

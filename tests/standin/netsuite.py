@@ -30,6 +30,26 @@ Endpoints (any host in a credential's hosts):
   ANY  /echo...                                          what was verified
   ANY  /flaky?key=K&fails=N                              503 N times per K, then 200
   ANY  /forbidden                                        403 like a role without permission
+
+OAuth 2.0 client credentials (M2M), with --m2m FILE (re-read when it changes,
+so a test can register a rotated certificate while the stand-in runs):
+  POST /services/rest/auth/oauth2/v1/token   client assertion -> access token
+FILE is a JSON list: [{"client_id": .., "account": "1234567_SB1",
+"scopes": ["rest_webservices", ..], "certs": [{"id": CERTIFICATE_ID,
+"pem_file": PATH, "revoked": false}]}]. Each assertion is verified with
+python3-jwt and python3-cryptography (not our code) against the certificate
+its kid names: the algorithm (ES256..PS512 only; RS256 and none refused), the
+signature, iss = the certificate's client ID, aud = this host's token URL,
+scope within the client's scopes, iat/exp against the stand-in's clock
+(exp - iat <= 3600, not expired, iat not in the future), the jti not seen
+before, the certificate's validity. Errors as NetSuite answers them:
+{"error": "invalid_client"|"invalid_grant"|"invalid_scope"|"invalid_request"}
+with HTTP 400 or 401; the log line says why. Access tokens are random,
+last --m2m-expires-in seconds (3600) and work only on the client's account
+hosts as "Authorization: Bearer TOKEN"; anything else gets 401 INVALID_LOGIN.
+--m2m-refuse answers every exchange with invalid_client; --m2m-delay SECONDS
+holds every exchange that long (a slow endpoint). POST /_standin/expire-tokens
+forgets every access token issued (tests of the renew-on-401 path).
 """
 
 import argparse
@@ -43,6 +63,10 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt as pyjwt
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from oauthlib.oauth1.rfc5849 import signature as oas
 from oauthlib.oauth1.rfc5849 import utils as oautils
@@ -68,6 +92,12 @@ SIGNERS = {
 }
 
 
+def base64_token():
+    # NetSuite's access tokens are JWTs; a random opaque one is as good for a client.
+    import secrets
+    return "eyJ" + secrets.token_urlsafe(48)
+
+
 def ns_error(status, title, code, detail):
     return {
         "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.%d" % (status - 399),
@@ -89,6 +119,29 @@ class State:
         self.next_id = 1000
         self.flaky = {}
         self.forbid_rest = False
+        # M2M: registered clients (file, re-read on change), issued tokens, seen jtis.
+        self.m2m_path = None
+        self.m2m_mtime = None
+        self.m2m_clients = []
+        self.m2m_tokens = {}
+        self.m2m_jtis = set()
+        self.m2m_expires_in = 3600
+        self.m2m_refuse = False
+        self.m2m_delay = 0.0
+
+    def m2m_load(self):
+        if not self.m2m_path:
+            return []
+        with self.lock:
+            try:
+                mt = os.stat(self.m2m_path).st_mtime_ns
+            except OSError:
+                return self.m2m_clients
+            if mt != self.m2m_mtime:
+                with open(self.m2m_path, encoding="utf-8") as f:
+                    self.m2m_clients = json.load(f)
+                self.m2m_mtime = mt
+            return self.m2m_clients
 
     def now(self):
         return time.time() + self.clock_offset
@@ -211,13 +264,154 @@ class Handler(BaseHTTPRequestHandler):
         res["verified"] = True
         return res, cred
 
+    # POST .../auth/oauth2/v1/token: checks the client assertion independently.
+    def m2m_token(self, body):
+        st = self.server.state
+        host = (self.headers.get("Host") or "").lower().rsplit(":", 1)[0]
+        entry = {"m2m": "exchange", "host": host, "ok": False}
+        status, err, why = 400, "invalid_request", None
+        if st.m2m_delay:
+            time.sleep(st.m2m_delay)
+        try:
+            status, err, why, grant = self.m2m_check(host, body)
+        except Exception as e:  # noqa: BLE001 - a malformed assertion is a refusal
+            grant, why = None, "bad assertion: %s" % e
+            status, err = 401, "invalid_client"
+        entry["reason"] = why
+        if grant is not None:
+            tok = base64_token()
+            with st.lock:
+                st.m2m_tokens[tok] = grant
+            entry["ok"] = True
+            entry["alg"] = grant["alg"]
+            entry["kid"] = grant["kid"]
+            st.log(entry)
+            self.send_json(200, {"access_token": tok, "token_type": "Bearer",
+                                 "expires_in": st.m2m_expires_in})
+            return
+        st.log(entry)
+        self.send_json(status, {"error": err})
+
+    def m2m_check(self, host, body):
+        st = self.server.state
+        if st.m2m_refuse:
+            return 401, "invalid_client", "refusing every exchange (--m2m-refuse)", None
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            return 400, "invalid_request", "content type %r" % ctype, None
+        form = dict(urllib.parse.parse_qsl(body.decode("ascii"), strict_parsing=True))
+        if form.get("grant_type") != "client_credentials":
+            return 400, "unsupported_grant_type", "grant_type %r" % form.get("grant_type"), None
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return 400, "invalid_request", "client_assertion_type", None
+        assertion = form.get("client_assertion", "")
+        hdr = pyjwt.get_unverified_header(assertion)
+        alg = hdr.get("alg")
+        if alg not in ("ES256", "ES384", "ES512", "PS256", "PS384", "PS512"):
+            return 400, "invalid_request", "algorithm %r refused" % alg, None
+        if hdr.get("typ") != "JWT":
+            return 400, "invalid_request", "typ %r" % hdr.get("typ"), None
+        client, cert = None, None
+        for c in st.m2m_load():
+            for ce in c.get("certs", []):
+                if ce["id"] == hdr.get("kid") and not ce.get("revoked"):
+                    client, cert = c, ce
+        if cert is None:
+            return 401, "invalid_client", "unknown or revoked certificate ID %r" % hdr.get("kid"), None
+        with open(cert["pem_file"], "rb") as f:
+            crt = x509.load_pem_x509_certificate(f.read())
+        now = st.now()
+        if crt.not_valid_after.timestamp() < now or crt.not_valid_before.timestamp() > now + 300:
+            return 401, "invalid_client", "certificate %s is not valid now" % cert["id"], None
+        key = crt.public_key()
+        want = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}.get(alg)
+        if want is not None and not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, want)):
+            return 401, "invalid_client", "alg %s does not fit the certificate's key" % alg, None
+        if want is None and not isinstance(key, rsa.RSAPublicKey):
+            return 401, "invalid_client", "alg %s does not fit the certificate's key" % alg, None
+        acct = client["account"].lower().replace("_", "-")
+        aud = "https://%s.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token" % acct
+        if host != acct + ".suitetalk.api.netsuite.com":
+            return 401, "invalid_client", "token request to host %s, not the account's" % host, None
+        try:
+            claims = pyjwt.decode(assertion, key=key, algorithms=[alg], audience=aud,
+                                  options={"verify_exp": False, "verify_iat": False,
+                                           "verify_nbf": False,
+                                           "require": ["iss", "aud", "iat", "exp", "jti", "scope"]})
+        except pyjwt.InvalidAudienceError:
+            return 401, "invalid_client", "aud is not %s" % aud, None
+        except pyjwt.InvalidSignatureError:
+            return 401, "invalid_client", "signature does not verify", None
+        if claims["iss"] != client["client_id"]:
+            return 401, "invalid_client", "iss %r is not the certificate's client" % claims["iss"], None
+        iat, exp = int(claims["iat"]), int(claims["exp"])
+        if exp - iat > 3600 or exp <= iat:
+            return 400, "invalid_grant", "exp - iat = %d s" % (exp - iat), None
+        if exp < now or iat > now + 60:
+            return 400, "invalid_grant", "iat %d / exp %d against server clock %d" % (iat, exp, int(now)), None
+        scopes = [x for x in str(claims["scope"]).split(",") if x]
+        if not scopes or any(x not in client.get("scopes", ["rest_webservices"]) for x in scopes):
+            return 400, "invalid_scope", "scope %r" % claims["scope"], None
+        with st.lock:
+            if claims["jti"] in st.m2m_jtis:
+                return 400, "invalid_grant", "jti reused", None
+            st.m2m_jtis.add(claims["jti"])
+        hosts = ["%s.suitetalk.api.netsuite.com" % acct, "%s.restlets.api.netsuite.com" % acct,
+                 "%s.app.netsuite.com" % acct]
+        return 200, None, "ok", {"client_id": client["client_id"], "hosts": hosts, "alg": alg,
+                                 "kid": hdr.get("kid"), "expires": now + st.m2m_expires_in,
+                                 "scopes": scopes}
+
+    def send_json(self, status, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    # "Authorization: Bearer" on a REST request: a token this stand-in issued, for this host.
+    def verify_bearer(self, auth):
+        st = self.server.state
+        host = (self.headers.get("Host") or "").lower().rsplit(":", 1)[0]
+        res = {"host": host, "method": self.command, "path": self.path.split("?")[0],
+               "query": urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query,
+                                               keep_blank_values=True),
+               "form": [], "verified": False, "bearer": True, "base_string": None}
+        with st.lock:
+            grant = st.m2m_tokens.get(auth[len("Bearer "):].strip())
+        if grant is None:
+            res["reason"] = "unknown access token"
+        elif grant["expires"] < st.now():
+            res["reason"] = "access token expired"
+        elif host not in grant["hosts"]:
+            res["reason"] = "access token for another account (host %s)" % host
+        else:
+            res["verified"] = True
+            return res, grant
+        return res, None
+
     def handle_any(self):
         try:
             body = self.read_body()
         except ValueError:
             self.reply(413, ns_error(413, "Payload Too Large", "INVALID_REQUEST", "Body too large."))
             return
-        res, cred = self.verify(body)
+        path = self.path.split("?")[0]
+        if path == "/services/rest/auth/oauth2/v1/token" and self.command == "POST":
+            self.m2m_token(body)
+            return
+        if path == "/_standin/expire-tokens" and self.command == "POST":
+            with self.server.state.lock:
+                self.server.state.m2m_tokens.clear()
+            self.reply(204)
+            return
+        auth = self.headers.get("Authorization") or ""
+        if auth.startswith("Bearer "):
+            res, cred = self.verify_bearer(auth)
+        else:
+            res, cred = self.verify(body)
         self.server.state.log(res)
         if cred is None:
             self.reply(401, INVALID_LOGIN)
@@ -343,6 +537,10 @@ def main():
                     help="seconds to add to this server's clock (tests clock-skew diagnosis)")
     ap.add_argument("--forbid-rest", action="store_true",
                     help="answer the metadata catalog with 403, like a role without REST Web Services")
+    ap.add_argument("--m2m", help="JSON file of M2M clients and their certificates (re-read on change)")
+    ap.add_argument("--m2m-expires-in", type=int, default=3600)
+    ap.add_argument("--m2m-refuse", action="store_true", help="refuse every token exchange")
+    ap.add_argument("--m2m-delay", type=float, default=0.0, help="hold every exchange this long")
     a = ap.parse_args()
 
     if a.creds == "-":
@@ -359,6 +557,10 @@ def main():
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.state = State(creds, a.clock_offset, a.log)
     srv.state.forbid_rest = a.forbid_rest
+    srv.state.m2m_path = a.m2m
+    srv.state.m2m_expires_in = a.m2m_expires_in
+    srv.state.m2m_refuse = a.m2m_refuse
+    srv.state.m2m_delay = a.m2m_delay
     port = srv.server_address[1]
     if a.port_file:
         tmp = a.port_file + ".tmp"
