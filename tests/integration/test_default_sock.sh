@@ -4,6 +4,15 @@
 # socket), then /tmp/tba-UID/agent.sock; the first wins when both answer,
 # and the error names both paths when neither does. Which agent answered is
 # read from each agent's own audit log.
+#
+# /tmp/tba-UID is shared by every process of this uid: as root the test runs
+# in its own mount namespace with a private /tmp, so neither a real agent
+# nor another test sees its agents (nor it theirs).
+if [ -z "${TBA_PRIVATE_TMP:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
+	unshare --mount true 2>/dev/null; then
+	exec unshare --mount --propagation private env TBA_PRIVATE_TMP=1 TMPDIR=/tmp bash -c \
+		'mount -t tmpfs -o mode=1777 tba-test /tmp && exec bash "$0"' "${BASH_SOURCE[0]}"
+fi
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 new_token default-sock
