@@ -10,7 +10,8 @@ Agent(path=None) speaks the agent's wire protocol (doc/PROTOCOL.md: one JSON
 object and a NUL byte per message, at most 65536 bytes) on its Unix socket:
 path, else $TBA_AGENT_SOCK, else $XDG_RUNTIME_DIR/tba/agent.sock, else
 /tmp/tba-UID/agent.sock. Before it sends anything it checks that the process
-on the other end (SO_PEERCRED) runs as this user or root, as tba does.
+on the other end (SO_PEERCRED) runs as this user, root or the uid in
+$TBA_AGENT_UID (a system agent's own user), as tba does.
 Errors the agent returns raise AgentError with .name (for example
 "io.tba.Agent.PolicyDenied") and .message.
 
@@ -123,9 +124,15 @@ class Agent:
         # struct ucred {pid_t pid; uid_t uid; gid_t gid;}
         cred = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
         _pid, uid, _gid = struct.unpack("3i", cred)
-        if uid != os.getuid() and uid != 0:
-            raise AgentUnreachable("the agent at %s runs as uid %d, not as you (uid %d) or root:"
-                                   " refusing to talk to it" % (path, uid, os.getuid()))
+        if uid in (os.geteuid(), 0):
+            return
+        # A system agent running as its own user: trusted only when named, as tba does.
+        named = os.environ.get("TBA_AGENT_UID", "")
+        if named.isdigit() and int(named) == uid:
+            return
+        raise AgentUnreachable("the agent at %s runs as uid %d, not as you (uid %d) or root:"
+                               " refusing to talk to it (set TBA_AGENT_UID=%d to trust that"
+                               " user's agent)" % (path, uid, os.geteuid(), uid))
 
     def close(self):
         """Closes the connection (the next call opens a new one)."""

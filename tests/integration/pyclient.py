@@ -232,18 +232,21 @@ err = raises(lambda: tba_agent.Agent("/nonexistent/agent.sock").ping(), "no agen
 check("no agent: AgentUnreachable naming the path", isinstance(err, tba_agent.AgentUnreachable)
       and "/nonexistent/agent.sock" in str(err), err)
 
-# A socket whose owner is another user: refused before a byte is sent.
-if os.getuid() == 0:
+# A socket whose owner is another user: refused before a byte is sent,
+# unless TBA_AGENT_UID names that user (a system agent's own user).
+def other_uid_listener(uid):
+    """A listener run by uid; returns (path, read_fd, pid). It reports how many
+    bytes its first connection sent, then exits."""
     d = tempfile.mkdtemp()
     os.chmod(d, 0o755)
-    os.chown(d, 65534, 65534)
+    os.chown(d, uid, uid)
     path = os.path.join(d, "evil.sock")
     r_fd, w_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r_fd)
-        os.setgid(65534)
-        os.setuid(65534)
+        os.setgid(uid)
+        os.setuid(uid)
         ls = socket.socket(socket.AF_UNIX)
         ls.bind(path)
         os.chmod(path, 0o777)
@@ -259,14 +262,37 @@ if os.getuid() == 0:
         os._exit(0)
     os.close(w_fd)
     os.read(r_fd, 1)
-    err = raises(lambda: tba_agent.Agent(path).ping(), "other owner raises")
-    check("a socket owned by another uid is refused", isinstance(err, tba_agent.AgentUnreachable)
-          and "uid 65534" in str(err), err)
+    return path, r_fd, pid
+
+
+def other_uid_result(path, r_fd, pid):
     n = os.read(r_fd, 16)
     os.waitpid(pid, 0)
-    check("nothing was sent to the other uid's socket", n == b"0", n)
     os.unlink(path)
-    os.rmdir(d)
+    os.rmdir(os.path.dirname(path))
+    return n
+
+
+if os.getuid() == 0:
+    os.environ.pop("TBA_AGENT_UID", None)
+    path, r_fd, pid = other_uid_listener(65534)
+    err = raises(lambda: tba_agent.Agent(path).ping(), "other owner raises")
+    check("a socket owned by another uid is refused", isinstance(err, tba_agent.AgentUnreachable)
+          and "uid 65534" in str(err) and "TBA_AGENT_UID=65534" in str(err), err)
+    n = other_uid_result(path, r_fd, pid)
+    check("nothing was sent to the other uid's socket", n == b"0", n)
+    os.environ["TBA_AGENT_UID"] = "65534"
+    path, r_fd, pid = other_uid_listener(65534)
+    err = raises(lambda: tba_agent.Agent(path).ping(), "a silent listener raises")
+    n = other_uid_result(path, r_fd, pid)
+    check("TBA_AGENT_UID names the listener's uid: the request is sent", n != b"0", n)
+    os.environ["TBA_AGENT_UID"] = "65533"
+    path, r_fd, pid = other_uid_listener(65534)
+    err = raises(lambda: tba_agent.Agent(path).ping(), "other owner raises")
+    n = other_uid_result(path, r_fd, pid)
+    check("TBA_AGENT_UID naming someone else: still refused, nothing sent",
+          isinstance(err, tba_agent.AgentUnreachable) and n == b"0", (err, n))
+    del os.environ["TBA_AGENT_UID"]
 else:
     print("ok - # SKIP other-uid socket (needs root to make one)")
 
