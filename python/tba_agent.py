@@ -98,6 +98,7 @@ class Agent:
 
     def _open(self):
         errors = []
+        refused = None
         for path in self._candidates():
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.settimeout(self.timeout)
@@ -109,11 +110,14 @@ class Agent:
                 continue
             try:
                 self._check_peer(s, path)
-            except AgentUnreachable:
+            except AgentUnreachable as e:
                 s.close()
-                raise
+                refused = e
+                continue
             self._sock, self._buf, self._path = s, b"", path
             return
+        if refused is not None:
+            raise refused
         if not self.path and not os.environ.get("TBA_AGENT_SOCK"):
             raise AgentUnreachable("TBA_AGENT_SOCK is not set and no agent listens at %s: %s"
                                    % (" or ".join(errors), _START_HINT))
