@@ -60,24 +60,34 @@ bg_agent xdg "$XDG/tba/agent.sock" "$XDG" || finish
 expect_rc "XDG socket: tba header" 0 env XDG_RUNTIME_DIR="$XDG" "$TBA" header ns GET "$URL"
 expect_grep "XDG socket: a real header" '^OAuth realm="1234567", oauth_consumer_key=' "$T_DIR/out"
 expect_eq "XDG socket: the XDG agent signed" "$(wc -l <"$T_DIR/xdg.audit")" 1
+# The Python client looks in the same places.
+pysign() {
+	"$PY" -c 'import sys; sys.path.insert(0, sys.argv[1] + "/python"); import tba_agent
+print(tba_agent.Agent().sign("ns", "GET", sys.argv[2])["authorization"][:6])' "$TBA_SRC" "$URL"
+}
+pysign_in() { (if [ -n "$1" ]; then export XDG_RUNTIME_DIR=$1; else unset XDG_RUNTIME_DIR; fi; pysign); }
+expect_rc "Python, XDG socket: sign" 0 pysign_in "$XDG"
+expect_eq "Python, XDG socket: the XDG agent signed" "$(wc -l <"$T_DIR/xdg.audit")" 2
 
 if [ -z "${SKIP_TMP:-}" ]; then
 	# 3. Both listen: XDG first.
 	bg_agent tmp "$TMP_SOCK" "" || finish
 	expect_rc "both: tba header" 0 env XDG_RUNTIME_DIR="$XDG" "$TBA" header ns GET "$URL"
-	expect_eq "both: the XDG agent signed" "$(wc -l <"$T_DIR/xdg.audit")" 2
+	expect_eq "both: the XDG agent signed" "$(wc -l <"$T_DIR/xdg.audit")" 3
 	expect_eq "both: the /tmp agent did not" "$(wc -l <"$T_DIR/tmp.audit" 2>/dev/null || echo 0)" 0
 	# 4. XDG_RUNTIME_DIR unset, or set where no agent listens: /tmp.
 	expect_rc "no XDG_RUNTIME_DIR: tba header" 0 env -u XDG_RUNTIME_DIR "$TBA" header ns GET "$URL"
 	expect_eq "no XDG_RUNTIME_DIR: the /tmp agent signed" "$(wc -l <"$T_DIR/tmp.audit")" 1
+	expect_rc "Python, no XDG_RUNTIME_DIR: sign" 0 pysign_in ""
+	expect_eq "Python, no XDG_RUNTIME_DIR: the /tmp agent signed" "$(wc -l <"$T_DIR/tmp.audit")" 2
 	mkdir -m 0700 "$T_DIR/empty"
 	expect_rc "empty XDG_RUNTIME_DIR: tba list" 0 env XDG_RUNTIME_DIR="$T_DIR/empty" "$TBA" header ns GET "$URL"
-	expect_eq "empty XDG_RUNTIME_DIR: the /tmp agent signed" "$(wc -l <"$T_DIR/tmp.audit")" 2
+	expect_eq "empty XDG_RUNTIME_DIR: the /tmp agent signed" "$(wc -l <"$T_DIR/tmp.audit")" 3
 	# 5. A stale XDG socket (no listener) falls through to /tmp.
 	kill "$xdg_PID"; wait "$xdg_PID" 2>/dev/null
 	"$PY" -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$XDG/tba/agent.sock"
 	expect_rc "stale XDG socket: falls through to /tmp" 0 env XDG_RUNTIME_DIR="$XDG" "$TBA" header ns GET "$URL"
-	expect_eq "stale XDG socket: the /tmp agent signed" "$(wc -l <"$T_DIR/tmp.audit")" 3
+	expect_eq "stale XDG socket: the /tmp agent signed" "$(wc -l <"$T_DIR/tmp.audit")" 4
 	kill "$tmp_PID"; wait "$tmp_PID" 2>/dev/null
 	expect_eq "the /tmp agent removed its socket" "$(test -e "$TMP_SOCK" && echo yes || echo no)" no
 fi
