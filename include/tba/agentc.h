@@ -24,9 +24,12 @@
 struct tba_agentc;
 
 /*
- * path NULL: $TBA_AGENT_SOCK (unset: TBA_ERR_AGENT). Before anything is sent,
- * the listener's uid (SO_PEERCRED) must be ours, root or $TBA_AGENT_UID;
- * otherwise TBA_ERR_AGENT with one line saying whose socket it is.
+ * path NULL: $TBA_AGENT_SOCK; when that is unset or empty, the agent's
+ * default sockets, $XDG_RUNTIME_DIR/tba/agent.sock then
+ * /tmp/tba-UID/agent.sock (the first that answers). No agent: TBA_ERR_AGENT.
+ * Before anything is sent, the listener's uid (SO_PEERCRED) must be ours,
+ * root or $TBA_AGENT_UID; otherwise TBA_ERR_AGENT with one line saying whose
+ * socket it is.
  */
 tba_err tba_agentc_connect(const char *path, struct tba_agentc **out);
 void tba_agentc_close(struct tba_agentc *c);

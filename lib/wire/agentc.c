@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -65,6 +66,41 @@ agentc_check_peer(int fd, const char *path)
 	    "to trust that user's agent)", path, (long)cred.uid, (long)cred.uid);
 }
 
+/*
+ * Without TBA_AGENT_SOCK: the agent's own default sockets, in its order
+ * ($XDG_RUNTIME_DIR/tba/agent.sock, where the systemd user socket listens,
+ * then /tmp/tba-UID/agent.sock). The first that answers wins; when none
+ * does, the error names the last one that exists, or says none does.
+ */
+static tba_err
+agentc_connect_default(struct tba_agentc **out)
+{
+	char paths[2][sizeof(((struct sockaddr_un *)0)->sun_path)] = {"", ""};
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	tba_err r = TBA_ERR_AGENT;
+	int i, n, tried = 0;
+
+	if (rt != NULL && rt[0] == '/') {
+		n = snprintf(paths[0], sizeof(paths[0]), "%s/tba/agent.sock", rt);
+		if (n < 0 || (size_t)n >= sizeof(paths[0]))
+			paths[0][0] = '\0';
+	}
+	snprintf(paths[1], sizeof(paths[1]), "/tmp/tba-%ld/agent.sock", (long)getuid());
+	for (i = 0; i < 2; i++) {
+		if (paths[i][0] == '\0' || lstat(paths[i], &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		tried = 1;
+		r = tba_agentc_connect(paths[i], out);
+		if (r == TBA_OK)
+			break;
+	}
+	if (!tried)
+		r = tba_seterr(TBA_ERR_AGENT, "TBA_AGENT_SOCK is not set and no agent listens at "
+		    "%s%s%s: " START_HINT, paths[0], paths[0][0] != '\0' ? " or " : "", paths[1]);
+	return r;
+}
+
 tba_err
 tba_agentc_connect(const char *path, struct tba_agentc **out)
 {
@@ -77,7 +113,7 @@ tba_agentc_connect(const char *path, struct tba_agentc **out)
 	if (path == NULL)
 		path = getenv("TBA_AGENT_SOCK");
 	if (path == NULL || path[0] == '\0')
-		return tba_seterr(TBA_ERR_AGENT, "TBA_AGENT_SOCK is not set: " START_HINT);
+		return agentc_connect_default(out);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path))
