@@ -165,7 +165,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'f': o->foreground = 1; break;
 		case 'M':
 			if (parse_long(optarg, 0, AGENT_SKEW_MAX, &v) != 0)
-				return bad_usage("--max-skew wants 0 to %d seconds, not '%s'",
+				return bad_usage("--max-skew wants seconds, 0 to %d, not '%s'",
 				    AGENT_SKEW_MAX, optarg);
 			o->max_skew = v;
 			break;

@@ -34,7 +34,7 @@ expect_grep "a timestamp 4 s ahead is signed" '^OK ' \
 expect_grep "a timestamp 250 s old is signed (default --max-skew 300)" '^OK ' \
 	<(REQ Sign "$(sign_params "https://$HOST/t" "\"timestamp\":$((now - 250))")")
 expect_rc "--max-skew 3601 is refused at start" 64 "$TBA_AGENT" -f --max-skew 3601 --socket "$T_DIR/x.sock"
-expect_grep "... naming the option" '^tba-agent: --max-skew wants 0 to 3600 seconds' "$T_DIR/err"
+expect_grep "... naming the option" '^tba-agent: --max-skew wants seconds, 0 to 3600, not .3601.' "$T_DIR/err"
 
 for q in 'OAUTH_nonce=x' 'Oauth_Token=y' 'oauth_timestamp=1'; do
 	expect_grep "query parameter $q refused" '^ERR PolicyDenied .*not allowed' \
