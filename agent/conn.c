@@ -23,7 +23,7 @@
 /* A batch plus one more reply (at most TBA_PROTO_MAX) or an error. */
 #define CONN_OUT_MAX (CONN_OUT_HIGH + TBA_PROTO_MAX + 4096)
 #define CONN_READ_CHUNK 16384
-/* Buffers larger than this are given back when emptied; smaller ones are kept for the next request. */
+/* Buffers larger than this are given back when emptied; smaller ones wait for the next request. */
 #define CONN_KEEP 8192
 
 struct conn *

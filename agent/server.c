@@ -78,7 +78,7 @@ struct server {
 
 /* epoll tags for the two descriptors that are not connections. */
 static char server_tag_listen, server_tag_signal;
-/* AGENT_IDLE_SEC, AGENT_PARTIAL_SEC; $TBA_AGENT_IDLE_SEC, $TBA_AGENT_PARTIAL_SEC override them (tests). */
+/* AGENT_IDLE_SEC, AGENT_PARTIAL_SEC; $TBA_AGENT_IDLE_SEC, $TBA_AGENT_PARTIAL_SEC override them. */
 static long server_idle_ms = AGENT_IDLE_SEC * 1000L;
 static long server_partial_ms = AGENT_PARTIAL_SEC * 1000L;
 
@@ -250,7 +250,8 @@ server_arm(struct server *s, struct conn *c, enum conn_state st, long now)
 	if (st == CONN_WRITE)
 		c->deadline_ms = now + server_partial_ms;
 	else
-		c->deadline_ms = c->in.len == 0 ? now + server_idle_ms : c->started_ms + server_partial_ms;
+		c->deadline_ms = c->in.len == 0 ? now + server_idle_ms :
+		    c->started_ms + server_partial_ms;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
 		server_close_locked(s, c);
 }
@@ -356,7 +357,7 @@ server_worker(void *arg)
 	return NULL;
 }
 
-/* Tells the peer why (if its socket has room), closes, logs at most once per SERVER_REFUSE_LOG_SEC. */
+/* Tells the peer why (if its socket has room), closes; logs once per SERVER_REFUSE_LOG_SEC. */
 static void
 server_refuse(struct server *s, int fd, pid_t pid, const char *why)
 {
@@ -370,7 +371,8 @@ server_refuse(struct server *s, int fd, pid_t pid, const char *why)
 	if (fd >= 0)
 		close(fd);
 	s->refused++;
-	if (s->refuse_logged_ms == 0 || now - s->refuse_logged_ms >= SERVER_REFUSE_LOG_SEC * 1000L) {
+	if (s->refuse_logged_ms == 0 ||
+	    now - s->refuse_logged_ms >= SERVER_REFUSE_LOG_SEC * 1000L) {
 		tba_warn("refused %lu connection(s) since the last such line, the latest from pid %ld: "
 		    "%s", s->refused, (long)pid, why);
 		s->refused = 0;
@@ -476,7 +478,7 @@ server_on_conn(struct server *s, struct conn *c)
 		if (r == CONN_CLOSE)
 			server_close_locked(s, c);
 		else if (r == CONN_AGAIN)
-			server_arm(s, c, CONN_WRITE, now);   /* it read some: its time starts again */
+			server_arm(s, c, CONN_WRITE, now);   /* it read some: time starts again */
 		else
 			server_next_locked(s, c, now);
 		pthread_mutex_unlock(&s->mu);
