@@ -4,7 +4,7 @@
 # C_Login calls are counted. Checked:
 # - Unlock on an agent that is not locked is InvalidRequest (and no C_Login);
 # - after Lock, three wrong Unlocks get PinIncorrect without one C_Login,
-#   each waits at least 200 ms more than the one before, and another client is served
+#   the n-th waits at least n x 200 ms, and another client is served
 #   meanwhile (a Ping in well under a second);
 # - a second Unlock while one is being checked is turned away at once;
 # - the right PIN unlocks with exactly one C_Login and signing works again.
