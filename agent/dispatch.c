@@ -73,8 +73,8 @@ nonce_and_time(const struct agent_ctx *ctx, const struct tba_proto_req *q, char 
 	*ts = now;
 	if (q->nonce != NULL) {
 		if (!tba_oauth_nonce_ok(q->nonce))
-			return tba_seterr(TBA_ERR_INVALID, "nonce must be %d to %d characters of A-Za-z0-9",
-			    TBA_NONCE_MIN, TBA_NONCE_MAX);
+			return tba_seterr(TBA_ERR_INVALID, "nonce must be %d to %d characters of "
+			    "A-Za-z0-9", TBA_NONCE_MIN, TBA_NONCE_MAX);
 		snprintf(nonce, noncesz, "%s", q->nonce);
 	} else if ((r = tba_oauth_nonce_new(nonce, TBA_NONCE_GEN)) != TBA_OK)
 		return r;
@@ -98,7 +98,8 @@ static tba_err
 find_profile(struct agent_ctx *ctx, const char *name, struct tba_profile *p)
 {
 	if (!tba_profile_name_ok(name))
-		return tba_seterr(TBA_ERR_NOT_FOUND, "no profile '%.40s' (names are 1-32 of A-Za-z0-9._-)", name);
+		return tba_seterr(TBA_ERR_NOT_FOUND, "no profile '%.40s' (names are 1-32 of "
+		    "A-Za-z0-9._-)", name);
 	return profiles_find(ctx->profiles, name, p);
 }
 

@@ -15,7 +15,7 @@
 #include "pinguard.h"
 #include "tba/mem.h"
 
-/* PBKDF2-HMAC-SHA256 rounds: ~50 ms (35 ms per 100000 measured on the 2-vCPU test VM). */
+/* PBKDF2-HMAC-SHA256 rounds: tens of milliseconds a check, so guessing via Unlock is slow. */
 #define PINGUARD_ITER 150000
 #define PINGUARD_DELAY_MS 200
 #define PINGUARD_DELAY_MAX_MS 10000

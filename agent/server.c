@@ -659,7 +659,7 @@ server_run(struct agent_ctx *ctx, const struct server_opts *o, int lfd, int sigf
 	server_idle_ms = server_env_sec("TBA_AGENT_IDLE_SEC", AGENT_IDLE_SEC) * 1000L;
 	server_partial_ms = server_env_sec("TBA_AGENT_PARTIAL_SEC", AGENT_PARTIAL_SEC) * 1000L;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	s->ctx = ctx;
 	s->o = o;
 	s->conn_max = server_conn_max();

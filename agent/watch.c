@@ -91,7 +91,7 @@ watch_start(struct agent_ctx *ctx, long lock_after_sec, struct watch **out)
 
 	*out = NULL;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	w->ctx = ctx;
 	w->lock_after_sec = lock_after_sec;
 	dispatch_touch();

@@ -31,7 +31,7 @@ buf_grow_secure(struct tba_buf *b, size_t ncap)
 	char *p;
 
 	if ((p = tba_secalloc(ncap)) == NULL)
-		return TBA_ERR_NOMEM;
+		return tba_nomem();
 	if (b->data != NULL)
 		memcpy(p, b->data, b->len + 1);
 	tba_secfree(b->data, b->cap);

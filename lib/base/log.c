@@ -70,7 +70,7 @@ tba_log_to_syslog(void)
  * Writes "prog: text" at prio (a syslog priority, with facility for
  * syslog); 0 when the line went out whole.
  */
-static int
+static int __attribute__((format(printf, 3, 0)))
 log_emit(int prio, int facility, const char *fmt, va_list ap)
 {
 	char line[1024];

@@ -102,14 +102,15 @@ tba_oauth_nonce_ok(const char *s)
 
 /*
  * Each nonce straight from RAND_bytes (fork-safe: OpenSSL reseeds a child),
- * one call per nonce: 64 bytes give the 24 characters with room to spare.
+ * one call per nonce almost always: 32 bytes give the 24 characters (a
+ * byte is dropped 8 times in 256) with room to spare.
  */
 tba_err
 tba_oauth_nonce_new(char *out, size_t n)
 {
 	static const char alphabet[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char rnd[64];
+	unsigned char rnd[32];
 	size_t i = 0, k;
 	tba_err r = TBA_OK;
 

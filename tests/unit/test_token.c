@@ -132,7 +132,8 @@ test_profiles(struct tba_token *t, struct tba_profile *p)
 	size_t n = 0;
 
 	make_profile(p, "unit");
-	is_int(tba_token_import(t, p, (const unsigned char *)KEY, strlen(KEY), 0), TBA_OK, "import");
+	is_int(tba_token_import(t, p, (const unsigned char *)KEY, strlen(KEY), 0), TBA_OK,
+	    "import");
 	is_int(tba_token_import(t, p, (const unsigned char *)KEY, strlen(KEY), 0), TBA_ERR_EXISTS,
 	    "import again without replace");
 	make_profile(&q, "other");
@@ -192,7 +193,8 @@ test_faults(struct tba_token *t, const struct tba_profile *p)
 		/* A session may be gone after such a fault; a fresh one must sign. */
 		tba_session_close(s);
 		s = NULL;
-		ok(tba_session_open(t, &s) == TBA_OK && sign_ok(s, p, &r), "the next one is signed");
+		ok(tba_session_open(t, &s) == TBA_OK && sign_ok(s, p, &r),
+		    "the next one is signed");
 	}
 	rules("C_GetSessionInfo CKR_DEVICE_REMOVED 1\n");
 	is_int(tba_session_ping(s), TBA_ERR_TOKEN_GONE, "ping sees a device that went away");

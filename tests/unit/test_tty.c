@@ -111,7 +111,8 @@ test_interrupt(void)
 	pty_read_until(m, shown, sizeof(shown), 0, "PIN: ");
 	ok(write(m, "abc\003", 4) == 4, "typed part of a secret and ^C");
 	waitpid(pid, &st, 0);
-	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT, "^C at the prompt ends the program by SIGINT");
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT,
+	    "^C at the prompt ends the program by SIGINT");
 	ok(tcgetattr(m, &t) == 0 && (t.c_lflag & ECHO) != 0, "and leaves the terminal echoing");
 	close(p[0]);
 	close(m);
@@ -171,7 +172,8 @@ test_pipe(void)
 	big[sizeof(big) - 1] = '\n';
 	ok(write(p[1], big, sizeof(big)) == (ssize_t)sizeof(big), "wrote an over-long line");
 	close(p[1]);
-	is_int(tba_fd_read_secret(p[0], &s, &len, &cap), TBA_ERR_TOO_LARGE, "over-long line refused");
+	is_int(tba_fd_read_secret(p[0], &s, &len, &cap), TBA_ERR_TOO_LARGE,
+	    "over-long line refused");
 	ok(s == NULL, "nothing returned");
 	close(p[0]);
 }
