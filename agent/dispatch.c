@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,14 +56,18 @@ struct outcome {
 	int key_gone;   /* the token had no key for the profile: replaced or deleted meanwhile */
 };
 
-/* The nonce and timestamp to sign: the client's (checked) or the agent's own. */
+/*
+ * The nonce and timestamp to sign: the client's or the agent's own. The
+ * only place a client's timestamp is judged (the codec checked its type).
+ */
 static tba_err
 nonce_and_time(const struct agent_ctx *ctx, const struct tba_proto_req *q, char *nonce,
-    size_t noncesz, char *ts, size_t tssz)
+    size_t noncesz, int64_t *ts)
 {
-	int64_t now = (int64_t)time(NULL), t = now, d;
+	int64_t now = (int64_t)time(NULL), d;
 	tba_err r;
 
+	*ts = now;
 	if (q->nonce != NULL) {
 		if (!tba_oauth_nonce_ok(q->nonce))
 			return tba_seterr(TBA_ERR_INVALID, "nonce must be %d to %d characters of A-Za-z0-9",
@@ -71,18 +76,18 @@ nonce_and_time(const struct agent_ctx *ctx, const struct tba_proto_req *q, char 
 	} else if ((r = tba_oauth_nonce_new(nonce, TBA_NONCE_GEN)) != TBA_OK)
 		return r;
 	if (q->has_timestamp) {
-		t = q->timestamp;
-		d = t > now ? t - now : now - t;
+		d = q->timestamp > now ? q->timestamp - now : now - q->timestamp;
 		/* Ahead of the clock only by drift: a later one is a signature kept for after a lock. */
-		if (t > now && d > AGENT_AHEAD_MAX)
+		if (q->timestamp > now && d > AGENT_AHEAD_MAX)
 			return tba_seterr(TBA_ERR_POLICY, "timestamp %" PRId64 " is %" PRId64
 			    " s ahead of the agent's clock (at most %d allowed: no signatures for "
-			    "later)", t, d, AGENT_AHEAD_MAX);
+			    "later)", q->timestamp, d, AGENT_AHEAD_MAX);
 		if (d > ctx->max_skew)
 			return tba_seterr(TBA_ERR_POLICY, "timestamp %" PRId64 " is %" PRId64
-			    " s from the agent's clock (at most %ld allowed)", t, d, ctx->max_skew);
+			    " s from the agent's clock (at most %ld allowed)", q->timestamp, d,
+			    ctx->max_skew);
+		*ts = q->timestamp;
 	}
-	snprintf(ts, tssz, "%" PRId64, t);
 	return TBA_OK;
 }
 
@@ -110,13 +115,54 @@ sign_b64(struct agent_ctx *ctx, const struct tba_profile *p, const struct tba_bu
 	return r;
 }
 
+/* Adds string fields to a reply: pairs of key and value, ending with NULL. */
+static tba_err
+reply_strings(cJSON *o, ...)
+{
+	const char *k, *v;
+	va_list ap;
+	tba_err r = TBA_OK;
+
+	va_start(ap, o);
+	while (r == TBA_OK && (k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		if (cJSON_AddStringToObject(o, k, v) == NULL)
+			r = tba_nomem();
+	}
+	va_end(ap);
+	return r;
+}
+
+/* The URL, parsed and checked against the profile's policy. */
+static tba_err
+sign_url(const struct tba_proto_req *q, const struct tba_profile *p, struct tba_url *u,
+    struct outcome *o)
+{
+	char why[256];
+	tba_err r;
+
+	if ((r = tba_url_parse(q->url, u)) != TBA_OK) {
+		/* A copy, not the detail itself: it is about to be replaced. */
+		snprintf(why, sizeof(why), "%s", tba_errmsg(r));
+		return tba_seterr(TBA_ERR_INVALID, "bad url: %s", why);
+	}
+	o->host = u->host;
+	o->path = u->path;
+	if ((r = tba_policy_check(p, q->http_method, u)) != TBA_OK)
+		return r;
+	if (q->has_form)
+		return tba_policy_check_params(&q->form);
+	return TBA_OK;
+}
+
 static tba_err
 do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
-    struct tba_profile *p, struct outcome *o, struct tba_proto_writer *w)
+    struct tba_profile *p, struct outcome *o, cJSON *reply)
 {
 	struct tba_oauth_req oq;
 	struct tba_buf base, sig, hdr, sent;
-	char nonce[TBA_NONCE_MAX + 1], ts[32], why[256];
+	char nonce[TBA_NONCE_MAX + 1];
+	int64_t ts;
 	tba_err r;
 
 	tba_buf_init(&base, BASE_MAX);
@@ -125,20 +171,9 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	tba_buf_init(&sent, BASE_MAX);
 	o->profile = q->profile;
 	o->method = q->http_method;
-	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK)
-		goto out;
-	if ((r = tba_url_parse(q->url, u)) != TBA_OK) {
-		/* A copy, not the detail itself: it is about to be replaced. */
-		snprintf(why, sizeof(why), "%s", tba_errmsg(r));
-		r = tba_seterr(TBA_ERR_INVALID, "bad url: %s", why);
-		goto out;
-	}
-	o->host = u->host;
-	o->path = u->path;
-	if ((r = tba_policy_check(p, q->http_method, u)) != TBA_OK ||
-	    (q->has_form && (r = tba_policy_check_params(&q->form)) != TBA_OK))
-		goto out;
-	if ((r = nonce_and_time(ctx, q, nonce, sizeof(nonce), ts, sizeof(ts))) != TBA_OK)
+	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK ||
+	    (r = sign_url(q, p, u, o)) != TBA_OK ||
+	    (r = nonce_and_time(ctx, q, nonce, sizeof(nonce), &ts)) != TBA_OK)
 		goto out;
 	memset(&oq, 0, sizeof(oq));
 	oq.method = q->http_method;
@@ -155,14 +190,16 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	    (r = tba_oauth_header(&oq, tba_buf_str(&sig), &hdr)) != TBA_OK ||
 	    (r = tba_url_normalized(u, &sent)) != TBA_OK)
 		goto out;
-	tba_proto_writer_str(w, "authorization", tba_buf_str(&hdr));
-	tba_proto_writer_str(w, "signature", tba_buf_str(&sig));
-	tba_proto_writer_str(w, "nonce", nonce);
-	tba_proto_writer_int(w, "timestamp", (int64_t)strtoll(ts, NULL, 10));
-	tba_proto_writer_str(w, "base_string", tba_buf_str(&base));
+	if ((r = reply_strings(reply, "authorization", tba_buf_str(&hdr), "signature",
+	    tba_buf_str(&sig), "nonce", nonce, NULL)) != TBA_OK)
+		goto out;
+	if (cJSON_AddNumberToObject(reply, "timestamp", (double)ts) == NULL) {
+		r = tba_nomem();
+		goto out;
+	}
 	/* The URL as signed: a client that sends it as typed may differ in escapes' case. */
-	tba_proto_writer_str(w, "url", tba_buf_str(&sent));
-	r = w->r;
+	r = reply_strings(reply, "base_string", tba_buf_str(&base), "url", tba_buf_str(&sent),
+	    NULL);
 out:
 	tba_buf_free(&base);
 	tba_buf_free(&sig);
@@ -171,43 +208,48 @@ out:
 	return r;
 }
 
+/* tokenPassport wants the realm form of the account ID (1234567_SB1). */
+static tba_err
+passport_account(const struct tba_profile *p, char *account, size_t accountsz)
+{
+	if (p->kind == TBA_KIND_NETSUITE)
+		return tba_ns_realm(p->account, account, accountsz);
+	if (p->account[0] == '\0')
+		return tba_seterr(TBA_ERR_POLICY, "profile '%s' has no account for a tokenPassport",
+		    p->name);
+	snprintf(account, accountsz, "%s", p->account);
+	return TBA_OK;
+}
+
 static tba_err
 do_passport(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_profile *p,
-    struct outcome *o, struct tba_proto_writer *w)
+    struct outcome *o, cJSON *reply)
 {
 	struct tba_buf base, sig;
-	char nonce[TBA_NONCE_MAX + 1], ts[32], account[TBA_FIELD_MAX + 1];
+	char nonce[TBA_NONCE_MAX + 1], account[TBA_FIELD_MAX + 1];
+	int64_t ts;
 	tba_err r;
 
 	tba_buf_init(&base, BASE_MAX);
 	tba_buf_init(&sig, 256);
 	o->profile = q->profile;
 	o->method = "SOAP";
-	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK)
-		goto out;
-	/* tokenPassport wants the realm form of the account ID (1234567_SB1). */
-	if (p->kind == TBA_KIND_NETSUITE) {
-		if ((r = tba_ns_realm(p->account, account, sizeof(account))) != TBA_OK)
-			goto out;
-	} else if (p->account[0] != '\0')
-		snprintf(account, sizeof(account), "%s", p->account);
-	else {
-		r = tba_seterr(TBA_ERR_POLICY, "profile '%s' has no account for a tokenPassport", p->name);
-		goto out;
-	}
-	if ((r = nonce_and_time(ctx, q, nonce, sizeof(nonce), ts, sizeof(ts))) != TBA_OK)
+	if ((r = find_profile(ctx, q->profile, p)) != TBA_OK ||
+	    (r = passport_account(p, account, sizeof(account))) != TBA_OK ||
+	    (r = nonce_and_time(ctx, q, nonce, sizeof(nonce), &ts)) != TBA_OK)
 		goto out;
 	if ((r = tba_passport_base_string(account, p->consumer_key, p->token_id, nonce, ts,
 	    &base)) != TBA_OK || (r = sign_b64(ctx, p, &base, &sig, o)) != TBA_OK)
 		goto out;
-	tba_proto_writer_str(w, "account", account);
-	tba_proto_writer_str(w, "consumer_key", p->consumer_key);
-	tba_proto_writer_str(w, "token", p->token_id);
-	tba_proto_writer_str(w, "nonce", nonce);
-	tba_proto_writer_int(w, "timestamp", (int64_t)strtoll(ts, NULL, 10));
-	tba_proto_writer_str(w, "signature", tba_buf_str(&sig));
-	tba_proto_writer_str(w, "algorithm", tba_sigmethod_name(p->sigmethod));
-	r = w->r;
+	if ((r = reply_strings(reply, "account", account, "consumer_key", p->consumer_key,
+	    "token", p->token_id, "nonce", nonce, NULL)) != TBA_OK)
+		goto out;
+	if (cJSON_AddNumberToObject(reply, "timestamp", (double)ts) == NULL) {
+		r = tba_nomem();
+		goto out;
+	}
+	r = reply_strings(reply, "signature", tba_buf_str(&sig), "algorithm",
+	    tba_sigmethod_name(p->sigmethod), NULL);
 out:
 	tba_buf_free(&base);
 	tba_buf_free(&sig);
@@ -216,7 +258,7 @@ out:
 
 static tba_err
 do_access_token(struct agent_ctx *ctx, const struct peer *peer, const struct tba_proto_req *q,
-    struct tba_profile *p, struct m2m_fail *fail, int *audited, struct tba_proto_writer *w)
+    struct tba_profile *p, struct m2m_fail *fail, int *audited, cJSON *reply)
 {
 	struct m2m_token t;
 	tba_err r;
@@ -230,11 +272,11 @@ do_access_token(struct agent_ctx *ctx, const struct peer *peer, const struct tba
 	*audited = 1;
 	if ((r = m2m_access_token(ctx->m2m, peer, p, q->renew, &t, fail)) != TBA_OK)
 		goto out;
-	tba_proto_writer_str(w, "access_token", t.access_token);
-	tba_proto_writer_str(w, "token_type", "Bearer");
-	tba_proto_writer_int(w, "expires_at", t.expires_at);
-	tba_proto_writer_str(w, "scope", t.scope[0] != '\0' ? t.scope : p->scope);
-	r = w->r;
+	if ((r = reply_strings(reply, "access_token", t.access_token, "token_type", "Bearer",
+	    "scope", t.scope[0] != '\0' ? t.scope : p->scope, NULL)) != TBA_OK)
+		goto out;
+	if (cJSON_AddNumberToObject(reply, "expires_at", (double)t.expires_at) == NULL)
+		r = tba_nomem();
 out:
 	m2m_token_free(&t);
 	return r;
@@ -262,58 +304,114 @@ dispatch_error(enum tba_proto_ename en, tba_err r, const struct m2m_fail *fail,
 	cJSON_Delete(x);
 }
 
-/* The List fields of an M2M profile (no secret: the key stays in the token). */
 static tba_err
-list_m2m(cJSON *o, const struct tba_profile *p)
-{
-	if (cJSON_AddStringToObject(o, "client_id", p->client_id) == NULL ||
-	    cJSON_AddStringToObject(o, "alg", tba_jwt_alg_name(p->alg)) == NULL ||
-	    cJSON_AddStringToObject(o, "certificate_id", p->cert_id) == NULL ||
-	    cJSON_AddStringToObject(o, "scope", p->scope) == NULL ||
-	    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) == NULL)
-		return tba_nomem();
-	return TBA_OK;
-}
-
-static tba_err
-do_list(struct agent_ctx *ctx, struct tba_proto_writer *w)
+do_list(struct agent_ctx *ctx, cJSON *reply)
 {
 	struct tba_profile *v = NULL;
-	cJSON *arr = NULL, *o, *hosts;
-	size_t n = 0, i, h;
+	cJSON *arr, *o;
+	size_t n = 0, i;
 	tba_err r;
 
 	if ((r = profiles_all(ctx->profiles, &v, &n)) != TBA_OK)
-		return r;
-	r = tba_nomem();
-	if ((arr = cJSON_CreateArray()) == NULL)
 		goto out;
-	for (i = 0; i < n; i++) {
-		if ((o = cJSON_CreateObject()) == NULL)
-			goto out;
-		cJSON_AddItemToArray(arr, o);
-		if (cJSON_AddStringToObject(o, "name", v[i].name) == NULL ||
-		    cJSON_AddStringToObject(o, "kind", tba_kind_name(v[i].kind)) == NULL ||
-		    cJSON_AddStringToObject(o, "account", v[i].account) == NULL)
-			goto out;
-		if (v[i].kind == TBA_KIND_M2M ? list_m2m(o, &v[i]) != TBA_OK :
-		    (cJSON_AddStringToObject(o, "realm", v[i].realm) == NULL ||
-		    cJSON_AddStringToObject(o, "signature_method",
-		    tba_sigmethod_name(v[i].sigmethod)) == NULL))
-			goto out;
-		if ((hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL)
-			goto out;
-		for (h = 0; h < v[i].nhosts; h++) {
-			if (!cJSON_AddItemToArray(hosts, cJSON_CreateString(v[i].hosts[h])))
-				goto out;
-		}
+	if ((arr = cJSON_AddArrayToObject(reply, "profiles")) == NULL) {
+		r = tba_nomem();
+		goto out;
 	}
-	tba_proto_writer_json(w, "profiles", arr);
-	r = w->r;
+	for (i = 0; i < n; i++) {
+		if ((o = tba_profile_public(&v[i])) == NULL) {
+			r = tba_nomem();
+			goto out;
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	r = TBA_OK;
 out:
-	cJSON_Delete(arr);
 	free(v);
 	return r;
+}
+
+/* What one request leaves besides its reply: for the audit line and the error reply. */
+struct request {
+	struct outcome o;
+	struct m2m_fail fail;
+	int audit;               /* dispatch writes the audit line (m2m.c writes its own) */
+};
+
+/* Runs the parsed request q; fills reply and rq. */
+static tba_err
+dispatch_method(struct agent_ctx *ctx, const struct peer *peer, const struct tba_proto_req *q,
+    struct tba_url *u, struct request *rq, cJSON *reply)
+{
+	struct tba_profile prof;
+	int m2m_audited = 0;
+	tba_err r;
+
+	rq->audit = q->method != TBA_PM_PING && q->method != TBA_PM_LIST;
+	switch (q->method) {
+	case TBA_PM_PING:
+		return reply_strings(reply, "version", TBA_VERSION, NULL);
+	case TBA_PM_LIST:
+		return do_list(ctx, reply);
+	case TBA_PM_SIGN:
+		r = do_sign(ctx, q, u, &prof, &rq->o, reply);
+		/* `tba import --replace` swapped the key under us: read the token again, once. */
+		if (r == TBA_ERR_NOT_FOUND && rq->o.key_gone &&
+		    profiles_reload(ctx->profiles) == TBA_OK) {
+			tba_url_free(u);
+			r = do_sign(ctx, q, u, &prof, &rq->o, reply);
+		}
+		return r;
+	case TBA_PM_PASSPORT:
+		r = do_passport(ctx, q, &prof, &rq->o, reply);
+		if (r == TBA_ERR_NOT_FOUND && rq->o.key_gone &&
+		    profiles_reload(ctx->profiles) == TBA_OK)
+			r = do_passport(ctx, q, &prof, &rq->o, reply);
+		return r;
+	case TBA_PM_LOCK:
+		r = pool_lock(ctx->pool);
+		m2m_forget(ctx->m2m);
+		return r;
+	case TBA_PM_UNLOCK:
+		return pool_unlock(ctx->pool, q->pin, strlen(q->pin));
+	case TBA_PM_ACCESS_TOKEN:
+		r = do_access_token(ctx, peer, q, &prof, &rq->fail, &m2m_audited, reply);
+		rq->o.profile = q->profile;
+		rq->audit = !m2m_audited;
+		return r;
+	default:
+		rq->audit = 0;
+		return tba_seterr(TBA_ERR_PROTO, "unhandled method");
+	}
+}
+
+/*
+ * The audit line of a request that ran (r, en: its outcome). No audit line,
+ * no answer: when it cannot be written the reply (a signature) is dropped
+ * and the request answered with AuditFailed instead.
+ */
+static void
+dispatch_audit(const struct peer *peer, const struct tba_proto_req *q, const struct outcome *o,
+    tba_err *r, enum tba_proto_ename *en)
+{
+	struct audit_rec a;
+
+	memset(&a, 0, sizeof(a));
+	a.uid = peer->uid;
+	a.pid = peer->pid;
+	a.op = tba_proto_method_name(q->method);
+	a.profile = o->profile;
+	a.method = o->method;
+	a.host = o->host;
+	a.path = o->path;
+	a.result = *r == TBA_OK ? "ok" : tba_proto_ename_str(*en) + strlen(TBA_PROTO_PREFIX);
+	a.detail = *r == TBA_OK ? NULL : tba_errmsg(*r);
+	if (audit_log(&a) == TBA_OK)
+		return;
+	*en = TBA_PE_AUDIT_FAILED;
+	*r = tba_seterr(TBA_ERR_IO, "the agent cannot write its audit log, so it answers nothing "
+	    "(%s was %s); its log says why", a.op, *r == TBA_OK &&
+	    (q->method == TBA_PM_LOCK || q->method == TBA_PM_UNLOCK) ? "done" : "refused");
 }
 
 void
@@ -321,99 +419,36 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
     struct tba_buf *out)
 {
 	struct tba_proto_req q;
-	struct tba_profile prof;
 	struct tba_url u;
-	struct outcome o;
-	struct audit_rec a;
+	struct request rq;
 	enum tba_proto_ename en = TBA_PE_INVALID_REQUEST;
-	struct tba_proto_writer w;
-	struct m2m_fail fail;
+	cJSON *reply = NULL;
 	tba_err r;
-	int audited = 0, m2m_audited = 0;
 
-	memset(&o, 0, sizeof(o));
-	memset(&fail, 0, sizeof(fail));
+	memset(&rq, 0, sizeof(rq));
 	memset(&u, 0, sizeof(u));
 	tba_params_init(&u.query_params);
 	tba_clearerr();
-	/* The reply is written as the handler goes; an error rolls it back. */
-	tba_proto_writer_begin(&w, out);
 	if ((r = tba_proto_parse_request(msg, len, &q, &en)) != TBA_OK)
 		goto reply;
 	/* A health check's Ping does not keep the agent from locking itself. */
 	if (q.method != TBA_PM_PING)
 		dispatch_touch();
-	switch (q.method) {
-	case TBA_PM_PING:
-		tba_proto_writer_str(&w, "version", TBA_VERSION);
-		r = w.r;
-		break;
-	case TBA_PM_LIST:
-		r = do_list(ctx, &w);
-		break;
-	case TBA_PM_SIGN:
-		r = do_sign(ctx, &q, &u, &prof, &o, &w);
-		/* `tba import --replace` swapped the key under us: read the token again, once. */
-		if (r == TBA_ERR_NOT_FOUND && o.key_gone && profiles_reload(ctx->profiles) == TBA_OK) {
-			tba_url_free(&u);
-			r = do_sign(ctx, &q, &u, &prof, &o, &w);
-		}
-		audited = 1;
-		break;
-	case TBA_PM_PASSPORT:
-		r = do_passport(ctx, &q, &prof, &o, &w);
-		if (r == TBA_ERR_NOT_FOUND && o.key_gone && profiles_reload(ctx->profiles) == TBA_OK)
-			r = do_passport(ctx, &q, &prof, &o, &w);
-		audited = 1;
-		break;
-	case TBA_PM_LOCK:
-		r = pool_lock(ctx->pool);
-		m2m_forget(ctx->m2m);
-		audited = 1;
-		break;
-	case TBA_PM_UNLOCK:
-		r = pool_unlock(ctx->pool, q.pin, strlen(q.pin));
-		audited = 1;
-		break;
-	case TBA_PM_ACCESS_TOKEN:
-		r = do_access_token(ctx, peer, &q, &prof, &fail, &m2m_audited, &w);
-		o.profile = q.profile;
-		audited = !m2m_audited;
-		break;
-	default:
-		r = tba_seterr(TBA_ERR_PROTO, "unhandled method");
-		break;
-	}
+	if ((reply = cJSON_CreateObject()) == NULL)
+		r = tba_nomem();
+	else
+		r = dispatch_method(ctx, peer, &q, &u, &rq, reply);
 	if (r != TBA_OK)
-		en = fail.audit_failed ? TBA_PE_AUDIT_FAILED : tba_proto_ename_for(r);
-reply:
+		en = rq.fail.audit_failed ? TBA_PE_AUDIT_FAILED : tba_proto_ename_for(r);
 	/* Malformed messages are not audited: a fuzzing peer would drown the log. */
-	if (audited) {
-		memset(&a, 0, sizeof(a));
-		a.uid = peer->uid;
-		a.pid = peer->pid;
-		a.op = tba_proto_method_name(q.method);
-		a.profile = o.profile;
-		a.method = o.method;
-		a.host = o.host;
-		a.path = o.path;
-		a.result = r == TBA_OK ? "ok" : tba_proto_ename_str(en) + strlen(TBA_PROTO_PREFIX);
-		a.detail = r == TBA_OK ? NULL : tba_errmsg(r);
-		/* No audit line, no answer: the reply (a signature) is dropped. */
-		if (audit_log(&a) != TBA_OK) {
-			en = TBA_PE_AUDIT_FAILED;
-			r = tba_seterr(TBA_ERR_IO, "the agent cannot write its audit log, so it "
-			    "answers nothing (%s was %s); its log says why", a.op, r == TBA_OK &&
-			    (q.method == TBA_PM_LOCK || q.method == TBA_PM_UNLOCK) ? "done" : "refused");
-		}
-	}
-	if (r == TBA_OK) {
-		if ((r = tba_proto_writer_end(&w)) != TBA_OK)
-			en = tba_proto_ename_for(r);
-	} else
-		tba_proto_writer_abort(&w);
+	if (rq.audit)
+		dispatch_audit(peer, &q, &rq.o, &r, &en);
+	if (r == TBA_OK && (r = tba_proto_reply(reply, out)) != TBA_OK)
+		en = tba_proto_ename_for(r);
+reply:
 	if (r != TBA_OK)
-		dispatch_error(en, r, &fail, out);
+		dispatch_error(en, r, &rq.fail, out);
+	cJSON_Delete(reply);
 	tba_url_free(&u);
 	tba_proto_req_free(&q);
 }

@@ -82,19 +82,23 @@ m2m_new(struct pool *pool, struct profiles *profiles, const struct m2m_opts *o, 
 	struct m2m *m = NULL;
 	struct curl_slist *l;
 	size_t i;
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
 	*out = NULL;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	m->pool = pool;
 	m->profiles = profiles;
 	m->o = *o;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	for (i = 0; i < o->nconnect_to && i < M2M_CONNECT_TO_MAX; i++) {
-		if ((l = curl_slist_append(m->connect_to, o->connect_to[i])) == NULL)
+		if ((l = curl_slist_append(m->connect_to, o->connect_to[i])) == NULL) {
+			r = tba_nomem();
 			goto out;
+		}
 		m->connect_to = l;
 	}
 	*out = m;
@@ -261,17 +265,19 @@ m2m_post(struct m2m *m, const char *url, const char *jwt, struct tba_buf *body, 
 	CURL *h = NULL;
 	CURLcode cc;
 	char errbuf[CURL_ERROR_SIZE];
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
 	*status = 0;
 	errbuf[0] = '\0';
 	tba_buf_init(&form, M2M_FORM_MAX);
-	if (tba_buf_puts(&form, "grant_type=client_credentials&client_assertion_type=urn%3Aietf"
-	    "%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=") != TBA_OK ||
-	    tba_buf_puts(&form, jwt) != TBA_OK)   /* base64url and '.': nothing to encode */
+	if ((r = tba_buf_puts(&form, "grant_type=client_credentials&client_assertion_type=urn%3A"
+	    "ietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=")) !=
+	    TBA_OK || (r = tba_buf_puts(&form, jwt)) != TBA_OK)  /* base64url and '.': nothing to encode */
 		goto out;
-	if ((h = curl_easy_init()) == NULL)
+	if ((h = curl_easy_init()) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

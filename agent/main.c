@@ -97,6 +97,19 @@ bad_usage(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* A bad option, named as given: "--frob" (without any =VALUE) or "-z". */
+static int
+bad_option(const char *arg)
+{
+	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL && optopt != 0)
+		return bad_usage("option %.*s takes no value", (int)strcspn(arg, "="), arg);
+	if (strncmp(arg, "--", 2) == 0)
+		return bad_usage("unknown option %.*s", (int)strcspn(arg, "="), arg);
+	if (optopt > 0 && optopt < 128)
+		return bad_usage("unknown option -%c", optopt);
+	return bad_usage("unknown option %s", arg);
+}
+
 static int
 parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -141,7 +154,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->csh = -1;
 	o->sessions = AGENT_SESSIONS_DEFAULT;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "fsckh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fsckh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'T': o->token = optarg; break;
 		case 'S':
@@ -196,7 +209,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'k': o->kill = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("tba-agent %s\n", TBA_VERSION); exit(0);
-		default: return bad_usage("unknown option or missing argument in '%s'", argv[optind - 1]);
+		case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
+		default: return bad_option(argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

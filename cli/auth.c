@@ -142,7 +142,7 @@ auth_sign(struct tba_agentc *ac, const char *profile, const char *method, const 
 	const cJSON *a;
 	tba_err r;
 
-	if ((r = tba_agentc_sign(ac, profile, method, url, form, NULL, NULL, &reply)) != TBA_OK)
+	if ((r = tba_agentc_sign(ac, profile, method, url, form, -1, NULL, &reply)) != TBA_OK)
 		goto out;
 	a = cJSON_GetObjectItemCaseSensitive(reply, "authorization");
 	if (!cJSON_IsString(a) || a->valuestring[0] == '\0') {

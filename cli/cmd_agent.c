@@ -5,6 +5,7 @@
  * These never load a PKCS#11 module, touch the token or start libcurl: they
  * are a connect, one request and one reply, so they start fast.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "tba/buf.h"
 #include "tba/mem.h"
 #include "tba/oauth.h"
+#include "tba/proto.h"
 #include "tba/tty.h"
 #include "tba/url.h"
 
@@ -57,11 +59,40 @@ static const char unlock_help[] =
 /* Options shared by the agent commands; unused ones are refused per command. */
 struct agent_opts {
 	int json, xml;
-	const char *timestamp, *nonce;
+	int64_t timestamp;        /* -1: the agent's clock */
+	const char *nonce;
 	struct tba_params form;
 };
 
 enum { O_JSON = 1, O_XML = 2, O_FORM = 4, O_TS = 8, O_NONCE = 16 };
+
+/*
+ * --timestamp: decimal Unix seconds, the one place the CLI reads one (the
+ * agent judges the clock skew; here only the form and the protocol's range).
+ */
+static int
+agent_timestamp(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > TBA_PROTO_INT_MAX)
+		return 0;
+	*out = (int64_t)v;
+	return 1;
+}
+
+static void
+agent_opts_init(struct agent_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timestamp = -1;
+	tba_params_init(&o->form);
+}
 
 /* Returns -1 to go on, else the exit code. */
 static int
@@ -79,7 +110,6 @@ agent_opts(const char *cmd, const char *help, unsigned allowed, int argc, char *
 	};
 	const char *eq;
 	char *name;
-	size_t i;
 	int c;
 
 	opterr = 0;
@@ -101,13 +131,8 @@ agent_opts(const char *cmd, const char *help, unsigned allowed, int argc, char *
 		case 'j': o->json = 1; break;
 		case 'x': o->xml = 1; break;
 		case 't':
-			for (i = 0; optarg[i] != '\0'; i++) {
-				if (optarg[i] < '0' || optarg[i] > '9')
-					break;
-			}
-			if (i == 0 || optarg[i] != '\0' || i > 15)
+			if (!agent_timestamp(optarg, &o->timestamp))
 				return cli_usage(cmd, "--timestamp wants seconds since 1970, not '%s'", optarg);
-			o->timestamp = optarg;
 			break;
 		case 'n': o->nonce = optarg; break;
 		case 'F':
@@ -171,8 +196,7 @@ cmd_list(int argc, char **argv)
 	const cJSON *profs, *p, *h;
 	int rc, first;
 
-	memset(&o, 0, sizeof(o));
-	tba_params_init(&o.form);
+	agent_opts_init(&o);
 	if ((rc = agent_opts("list", list_help, O_JSON, argc, argv, &o)) >= 0)
 		goto out;
 	if (optind < argc) {
@@ -224,8 +248,7 @@ cmd_header(int argc, char **argv)
 	tba_err r;
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	tba_params_init(&o.form);
+	agent_opts_init(&o);
 	if ((rc = agent_opts("header", header_help, O_JSON | O_FORM | O_TS | O_NONCE, argc, argv,
 	    &o)) >= 0)
 		goto out;
@@ -256,16 +279,15 @@ int
 cmd_passport(int argc, char **argv)
 {
 	struct agent_opts o;
+	struct tba_agentc *c = NULL;
 	struct tba_buf xml;
-	cJSON *params = NULL, *reply = NULL;
-	const cJSON *ts;
+	cJSON *reply = NULL;
 	enum tba_sigmethod m;
-	char tsbuf[32];
+	int64_t ts;
 	tba_err r;
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	tba_params_init(&o.form);
+	agent_opts_init(&o);
 	tba_buf_init(&xml, 65536);
 	if ((rc = agent_opts("passport", passport_help, O_JSON | O_XML | O_TS | O_NONCE, argc, argv,
 	    &o)) >= 0)
@@ -274,29 +296,24 @@ cmd_passport(int argc, char **argv)
 		rc = cli_usage("passport", "needs exactly one PROFILE");
 		goto out;
 	}
-	if ((params = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(params, "profile", argv[optind]) == NULL ||
-	    (o.timestamp != NULL &&
-	    cJSON_AddNumberToObject(params, "timestamp", strtod(o.timestamp, NULL)) == NULL) ||
-	    (o.nonce != NULL && cJSON_AddStringToObject(params, "nonce", o.nonce) == NULL)) {
-		rc = cli_fail(tba_nomem(), "passport");
+	if ((r = tba_agentc_connect(NULL, &c)) == TBA_OK)
+		r = tba_agentc_passport(c, argv[optind], o.timestamp, o.nonce, &reply);
+	if (r != TBA_OK) {
+		rc = cli_fail(r, "passport");
 		goto out;
 	}
-	if ((rc = agent_call("passport", "Passport", params, &reply)) >= 0)
-		goto out;
 	if (o.json) {
 		print_json(reply);
 		rc = TBA_EXIT_OK;
 		goto out;
 	}
-	ts = cJSON_GetObjectItemCaseSensitive(reply, "timestamp");
-	if (!cJSON_IsNumber(ts) || tba_sigmethod_parse(jstr(reply, "algorithm"), &m) != TBA_OK) {
+	if (tba_proto_int(cJSON_GetObjectItemCaseSensitive(reply, "timestamp"), "timestamp",
+	    &ts) != TBA_OK || tba_sigmethod_parse(jstr(reply, "algorithm"), &m) != TBA_OK) {
 		rc = cli_fail(tba_seterr(TBA_ERR_PROTO, "malformed Passport reply"), "passport");
 		goto out;
 	}
-	snprintf(tsbuf, sizeof(tsbuf), "%.0f", ts->valuedouble);
 	r = tba_passport_xml(jstr(reply, "account"), jstr(reply, "consumer_key"),
-	    jstr(reply, "token"), jstr(reply, "nonce"), tsbuf, jstr(reply, "signature"), m, &xml);
+	    jstr(reply, "token"), jstr(reply, "nonce"), ts, jstr(reply, "signature"), m, &xml);
 	if (r != TBA_OK) {
 		rc = cli_fail(r, "passport");
 		goto out;
@@ -304,8 +321,8 @@ cmd_passport(int argc, char **argv)
 	printf("%s\n", tba_buf_str(&xml));
 	rc = TBA_EXIT_OK;
 out:
+	tba_agentc_close(c);
 	tba_buf_free(&xml);
-	cJSON_Delete(params);
 	cJSON_Delete(reply);
 	tba_params_free(&o.form);
 	return rc;
@@ -318,8 +335,7 @@ cmd_lock(int argc, char **argv)
 	cJSON *reply = NULL;
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	tba_params_init(&o.form);
+	agent_opts_init(&o);
 	if ((rc = agent_opts("lock", lock_help, 0, argc, argv, &o)) >= 0)
 		return rc;
 	if (optind < argc)
@@ -341,8 +357,7 @@ cmd_unlock(int argc, char **argv)
 	tba_err r;
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	tba_params_init(&o.form);
+	agent_opts_init(&o);
 	if ((rc = agent_opts("unlock", unlock_help, 0, argc, argv, &o)) >= 0)
 		return rc;
 	if (optind < argc)

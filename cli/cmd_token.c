@@ -413,21 +413,14 @@ keys_days_left(int64_t t, int64_t now)
 	return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
 }
 
-/* The fields one kind has: HMAC credentials, or the M2M key pair's certificate. */
+/* Beyond the public fields: the HMAC credentials, or the M2M certificate's state. */
 static int
 keys_json_kind(cJSON *o, const struct tba_profile *p, int64_t now)
 {
 	if (p->kind != TBA_KIND_M2M)
 		return cJSON_AddStringToObject(o, "consumer_key", p->consumer_key) != NULL &&
-		    cJSON_AddStringToObject(o, "token_id", p->token_id) != NULL &&
-		    cJSON_AddStringToObject(o, "signature_method",
-		    tba_sigmethod_name(p->sigmethod)) != NULL;
-	return cJSON_AddStringToObject(o, "client_id", p->client_id) != NULL &&
-	    cJSON_AddStringToObject(o, "alg", tba_jwt_alg_name(p->alg)) != NULL &&
-	    cJSON_AddStringToObject(o, "scope", p->scope) != NULL &&
-	    cJSON_AddStringToObject(o, "certificate_id", p->cert_id) != NULL &&
-	    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) != NULL &&
-	    cJSON_AddNumberToObject(o, "days_left",
+		    cJSON_AddStringToObject(o, "token_id", p->token_id) != NULL;
+	return cJSON_AddNumberToObject(o, "days_left",
 	    (double)keys_days_left(p->not_after, now)) != NULL &&
 	    cJSON_AddBoolToObject(o, "rotation_pending", p->has_next) != NULL &&
 	    (!p->has_next || cJSON_AddNumberToObject(o, "next_not_after",
@@ -437,23 +430,17 @@ keys_json_kind(cJSON *o, const struct tba_profile *p, int64_t now)
 static int
 keys_json(const struct tba_profile *v, size_t n)
 {
-	cJSON *arr = cJSON_CreateArray(), *o, *hosts;
+	cJSON *arr = cJSON_CreateArray(), *o;
 	int64_t now = (int64_t)time(NULL);
 	char *s = NULL;
-	size_t i, j;
+	size_t i;
 	int ok = arr != NULL;
 
+	/* The agent's List entry plus what only the token's owner sees. */
 	for (i = 0; ok && i < n; i++) {
-		ok = (o = cJSON_CreateObject()) != NULL && cJSON_AddItemToArray(arr, o) &&
-		    cJSON_AddStringToObject(o, "name", v[i].name) != NULL &&
-		    cJSON_AddStringToObject(o, "kind", tba_kind_name(v[i].kind)) != NULL &&
-		    cJSON_AddStringToObject(o, "account", v[i].account) != NULL &&
-		    cJSON_AddStringToObject(o, "realm", v[i].realm) != NULL &&
+		ok = (o = tba_profile_public(&v[i])) != NULL && cJSON_AddItemToArray(arr, o) &&
 		    keys_json_kind(o, &v[i], now) &&
-		    (hosts = cJSON_AddArrayToObject(o, "hosts")) != NULL &&
 		    cJSON_AddNumberToObject(o, "created", (double)v[i].created) != NULL;
-		for (j = 0; ok && j < v[i].nhosts; j++)
-			ok = cJSON_AddItemToArray(hosts, cJSON_CreateString(v[i].hosts[j]));
 	}
 	if (ok && (s = cJSON_PrintUnformatted(arr)) != NULL)
 		printf("%s\n", s);

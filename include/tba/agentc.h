@@ -14,6 +14,8 @@
 #ifndef TBA_AGENTC_H
 #define TBA_AGENTC_H
 
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 #include "tba/err.h"
@@ -22,9 +24,12 @@
 struct tba_agentc;
 
 /*
- * path NULL: $TBA_AGENT_SOCK (unset: TBA_ERR_AGENT). Before anything is sent,
- * the listener's uid (SO_PEERCRED) must be ours, root or $TBA_AGENT_UID;
- * otherwise TBA_ERR_AGENT with one line saying whose socket it is.
+ * path NULL: $TBA_AGENT_SOCK; when that is unset or empty, the agent's
+ * default sockets, $XDG_RUNTIME_DIR/tba/agent.sock then
+ * /tmp/tba-UID/agent.sock (the first that answers). No agent: TBA_ERR_AGENT.
+ * Before anything is sent, the listener's uid (SO_PEERCRED) must be ours,
+ * root or $TBA_AGENT_UID; otherwise TBA_ERR_AGENT with one line saying whose
+ * socket it is.
  */
 tba_err tba_agentc_connect(const char *path, struct tba_agentc **out);
 void tba_agentc_close(struct tba_agentc *c);
@@ -37,13 +42,22 @@ void tba_agentc_close(struct tba_agentc *c);
 tba_err tba_agentc_call(struct tba_agentc *c, const char *method, const cJSON *params, cJSON **reply);
 
 /*
- * io.tba.Agent.Sign. form may be NULL; timestamp (decimal) and nonce may be
- * NULL to let the agent choose. *reply as above: authorization, signature,
- * nonce, timestamp, base_string.
+ * io.tba.Agent.Sign. form may be NULL; timestamp (Unix seconds, 0 to
+ * TBA_PROTO_INT_MAX) may be -1 and nonce NULL to let the agent choose.
+ * *reply as above: authorization, signature, nonce, timestamp (a number),
+ * base_string.
  */
 tba_err tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method,
-    const char *url, const struct tba_params *form, const char *timestamp, const char *nonce,
+    const char *url, const struct tba_params *form, int64_t timestamp, const char *nonce,
     cJSON **reply);
+
+/*
+ * io.tba.Agent.Passport, timestamp and nonce as for tba_agentc_sign. *reply:
+ * account, consumer_key, token, nonce, timestamp (a number), signature,
+ * algorithm.
+ */
+tba_err tba_agentc_passport(struct tba_agentc *c, const char *profile, int64_t timestamp,
+    const char *nonce, cJSON **reply);
 
 /*
  * io.tba.Agent.Unlock with pin[0..pinlen). The request is built in a buffer

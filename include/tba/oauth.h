@@ -7,6 +7,7 @@
 #define TBA_OAUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tba/buf.h"
 #include "tba/err.h"
@@ -38,7 +39,7 @@ struct tba_oauth_req {
 	const char *consumer_key;
 	const char *token;
 	const char *nonce;
-	const char *timestamp;           /* decimal seconds */
+	int64_t timestamp;               /* Unix seconds, >= 0 */
 	enum tba_sigmethod sigmethod;
 	const char *realm;               /* NULL or "" to omit realm from the header */
 };
@@ -62,7 +63,7 @@ tba_err tba_oauth_header(const struct tba_oauth_req *r, const char *sig_b64, str
 
 /* Appends the tokenPassport base string account&consumerKey&token&nonce&timestamp. */
 tba_err tba_passport_base_string(const char *account, const char *consumer_key,
-    const char *token, const char *nonce, const char *timestamp, struct tba_buf *out);
+    const char *token, const char *nonce, int64_t timestamp, struct tba_buf *out);
 
 /*
  * Appends a SOAP <tokenPassport> element, values XML-escaped, on one line:
@@ -79,11 +80,11 @@ tba_err tba_passport_base_string(const char *account, const char *consumer_key,
  */
 #define TBA_PASSPORT_WSDL_VERSION "2024_2"
 tba_err tba_passport_xml(const char *account, const char *consumer_key, const char *token,
-    const char *nonce, const char *timestamp, const char *sig_b64, enum tba_sigmethod m,
+    const char *nonce, int64_t timestamp, const char *sig_b64, enum tba_sigmethod m,
     struct tba_buf *out);
 /* As above for WSDL version wsdl_version ("2024_2": digits and '_', at most 16). */
 tba_err tba_passport_xml_v(const char *account, const char *consumer_key, const char *token,
-    const char *nonce, const char *timestamp, const char *sig_b64, enum tba_sigmethod m,
+    const char *nonce, int64_t timestamp, const char *sig_b64, enum tba_sigmethod m,
     const char *wsdl_version, struct tba_buf *out);
 
 /* Standard base64 (with padding) of in[0..n), appended to out. */

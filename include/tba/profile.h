@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "tba/err.h"
 #include "tba/jwt_alg.h"
 #include "tba/oauth.h"
@@ -100,6 +102,15 @@ tba_err tba_ns_add_hosts(struct tba_profile *p);
 
 /* Adds a host (lower-cased; must be a plain DNS name or IP literal, no port). Duplicates ignored. */
 tba_err tba_profile_add_host(struct tba_profile *p, const char *host);
+
+/*
+ * The profile as the user sees it, the agent's List entry: {"name", "kind",
+ * "account", then for netsuite/oauth1 "realm", "signature_method", for m2m
+ * "client_id", "alg", "certificate_id", "scope", "not_after", and "hosts":
+ * [...]}. tba keys --json adds the token owner's fields. NULL when out of
+ * memory; cJSON_Delete().
+ */
+cJSON *tba_profile_public(const struct tba_profile *p);
 
 /*
  * Serialises the metadata as compact JSON (the CKA_VALUE of the profile's

@@ -123,6 +123,12 @@ tba_err tba_proto_frame(const void *buf, size_t len, size_t *msglen);
  */
 tba_err tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
     enum tba_proto_ename *ename);
+/*
+ * The one JSON number -> int64_t conversion of the protocol (a request's
+ * timestamp, a reply's): an integer from 0 to TBA_PROTO_INT_MAX, else
+ * TBA_ERR_PROTO naming `name`.
+ */
+tba_err tba_proto_int(const cJSON *v, const char *name, int64_t *out);
 /* Frees the request, wiping the PIN. Safe on a zeroed or failed struct. */
 void tba_proto_req_free(struct tba_proto_req *r);
 
@@ -131,28 +137,6 @@ void tba_proto_req_free(struct tba_proto_req *r);
  * out->len). params NULL sends {}. params is borrowed.
  */
 tba_err tba_proto_reply(const cJSON *params, struct tba_buf *out);
-/*
- * A reply written field by field straight into out, with no tree: the
- * agent's hot path (Sign, Passport). begin, then any number of str/int/json
- * fields, then end, which closes the message, appends the NUL and checks
- * TBA_PROTO_MAX. An error sticks: later calls do nothing and end returns it,
- * with out rolled back (and wiped) to where begin found it. abort rolls back
- * a reply that will not be sent. Keys and values are escaped as JSON strings.
- */
-struct tba_proto_writer {
-	struct tba_buf *out;
-	size_t start;       /* out->len at begin */
-	size_t nfields;
-	tba_err r;          /* the first failure */
-};
-
-void tba_proto_writer_begin(struct tba_proto_writer *w, struct tba_buf *out);
-void tba_proto_writer_str(struct tba_proto_writer *w, const char *key, const char *val);
-void tba_proto_writer_int(struct tba_proto_writer *w, const char *key, int64_t val);
-/* val printed by cJSON (borrowed). */
-void tba_proto_writer_json(struct tba_proto_writer *w, const char *key, const cJSON *val);
-tba_err tba_proto_writer_end(struct tba_proto_writer *w);
-void tba_proto_writer_abort(struct tba_proto_writer *w);
 /*
  * Appends an error message and the NUL. message may be NULL; bytes outside
  * printable ASCII are replaced by '?' so a message built from peer input

@@ -34,6 +34,9 @@ struct tba_params {
 /* Appends the RFC 3986 encoding of s[0..n) to out. */
 tba_err tba_pct_encode(struct tba_buf *out, const char *s, size_t n);
 
+/* The value of hex digit c (0-9, a-f, A-F), or -1. */
+int tba_hexval(unsigned char c);
+
 /*
  * Decodes s[0..n) into a new NUL-terminated string *out (free()).
  * form != 0: '+' means space. Decoded NUL bytes are refused (TBA_ERR_INVALID).

@@ -40,15 +40,16 @@ buf_grow_secure(struct tba_buf *b, size_t ncap)
 	return TBA_OK;
 }
 
-/*
- * The first allocation: a request's base string, header and reply are a few
- * hundred bytes each, so starting at 512 saves three or four reallocs.
- */
+/* The first allocation: a request's base string, header and reply fit in it. */
 #define BUF_FIRST 512
 
-/* Makes room for n more bytes plus the NUL; the slow path of the appends. */
+/*
+ * Makes room for n more bytes plus the NUL. A larger block is a fresh one:
+ * the old is wiped before it is freed, since a buffer may hold a PIN on its
+ * way to the agent (realloc would leave a copy behind).
+ */
 static tba_err
-buf_grow(struct tba_buf *b, size_t n)
+buf_reserve(struct tba_buf *b, size_t n)
 {
 	size_t need, ncap;
 	char *p;
@@ -65,21 +66,16 @@ buf_grow(struct tba_buf *b, size_t n)
 		ncap = b->max + 1;
 	if (b->secure)
 		return buf_grow_secure(b, ncap);
-	p = realloc(b->data, ncap);
-	if (p == NULL)
+	if ((p = malloc(ncap)) == NULL)
 		return tba_nomem();
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len + 1);
+		tba_wipe(b->data, b->cap);
+		free(b->data);
+	}
 	b->data = p;
 	b->cap = ncap;
 	return TBA_OK;
-}
-
-/* Room for n more bytes plus the NUL: one comparison when there is (cap <= max + 1 always). */
-static inline tba_err
-buf_reserve(struct tba_buf *b, size_t n)
-{
-	if (__builtin_expect(n < b->cap - b->len, 1))
-		return TBA_OK;
-	return buf_grow(b, n);
 }
 
 tba_err

@@ -1,6 +1,7 @@
 /* tty.c - reading secrets from a terminal (echo off) or a pipe, into secure memory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -18,9 +19,32 @@ tty_catch(int signo)
 }
 
 /*
+ * intr: waits for input in short polls, so a signal that arrived just
+ * before the read (and so did not interrupt it) is still seen. Returns 1
+ * when there is input, 0 when a signal came (errno EINTR).
+ */
+static int
+tty_wait(int fd, int intr)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+	int n;
+
+	while (intr) {
+		if (tty_signo != 0) {
+			errno = EINTR;
+			return 0;
+		}
+		n = poll(&pfd, 1, 250);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			break;
+	}
+	return 1;
+}
+
+/*
  * One byte per read(2): slower than stdio but consumes exactly one line, so
  * the second secret stays in the pipe for the next call and nothing secret
- * sits in a FILE buffer. intr != 0: EINTR ends the read (a signal at the
+ * sits in a FILE buffer. intr != 0: a signal ends the read (a signal at the
  * prompt must restore the terminal rather than keep waiting).
  */
 static tba_err
@@ -37,7 +61,7 @@ tty_read_line(int fd, int intr, char **out, size_t *len, size_t *cap)
 	if ((s = tba_secalloc(sz)) == NULL)
 		return tba_nomem();
 	for (;;) {
-		k = read(fd, &c, 1);
+		k = tty_wait(fd, intr) ? read(fd, &c, 1) : -1;
 		if (k < 0 && errno == EINTR && !intr)
 			continue;
 		if (k < 0) {

@@ -1,6 +1,6 @@
 /* oauth.c - OAuth 1.0a base strings and headers, the SOAP tokenPassport, nonces. */
-#include <pthread.h>
-#include <stdatomic.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +12,6 @@
 
 /* Bound for the encoded parameter list: every param encoded, well past any URL + form. */
 #define OAUTH_PARAMS_TEXT_MAX (4 * 1024 * 1024)
-/* Parameters sorted without an allocation: a URL with a few query parameters plus the six oauth_*. */
-#define OAUTH_ENC_SMALL 32
 
 const char *
 tba_sigmethod_name(enum tba_sigmethod m)
@@ -103,74 +101,35 @@ tba_oauth_nonce_ok(const char *s)
 }
 
 /*
- * Random bytes for nonces come from a per-thread pool filled 1 KiB at a
- * time: one RAND_bytes call costs as much as an agent's whole base string,
- * and a pool serves about 40 nonces. A child of fork() must not reuse its
- * parent's pool (both would send the same nonces): the pool remembers the
- * fork generation it was filled in.
+ * Each nonce straight from RAND_bytes (fork-safe: OpenSSL reseeds a child),
+ * one call per nonce: 64 bytes give the 24 characters with room to spare.
  */
-#define NONCE_POOL 1024
-
-static atomic_uint nonce_forks;
-static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
-static __thread unsigned char nonce_pool[NONCE_POOL];
-static __thread size_t nonce_used = NONCE_POOL;
-static __thread unsigned nonce_gen;
-
-static void
-nonce_child(void)
-{
-	atomic_fetch_add(&nonce_forks, 1);
-}
-
-static void
-nonce_init(void)
-{
-	(void)pthread_atfork(NULL, NULL, nonce_child);
-}
-
-/* The next random byte, wiped from the pool; -1 when the generator fails. */
-static int
-nonce_byte(void)
-{
-	unsigned gen = atomic_load(&nonce_forks);
-	int c;
-
-	if (nonce_used == NONCE_POOL || nonce_gen != gen) {
-		if (RAND_bytes(nonce_pool, NONCE_POOL) != 1)
-			return -1;
-		nonce_used = 0;
-		nonce_gen = gen;
-	}
-	c = nonce_pool[nonce_used];
-	nonce_pool[nonce_used++] = 0;
-	return c;
-}
-
 tba_err
 tba_oauth_nonce_new(char *out, size_t n)
 {
 	static const char alphabet[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	size_t i = 0;
-	int c;
+	unsigned char rnd[64];
+	size_t i = 0, k;
+	tba_err r = TBA_OK;
 
-	out[0] = '\0';
-	(void)pthread_once(&nonce_once, nonce_init);
-	while (i < n) {
-		if ((c = nonce_byte()) < 0) {
-			out[0] = '\0';
-			return tba_seterr(TBA_ERR_CRYPTO, "the random number generator failed");
+	while (i < n && r == TBA_OK) {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+			r = tba_seterr(TBA_ERR_CRYPTO, "the random number generator failed");
+			break;
 		}
 		/*
 		 * 248 = 4 * 62: bytes at or above it are dropped so that every
 		 * character is equally likely (no modulo bias).
 		 */
-		if (c < 248)
-			out[i++] = alphabet[c % 62];
+		for (k = 0; k < sizeof(rnd) && i < n; k++) {
+			if (rnd[k] < 248)
+				out[i++] = alphabet[rnd[k] % 62];
+		}
 	}
-	out[n] = '\0';
-	return TBA_OK;
+	tba_wipe(rnd, sizeof(rnd));
+	out[r == TBA_OK ? n : 0] = '\0';
+	return r;
 }
 
 /* One parameter in its encoded form, for sorting. Both point into one buffer. */
@@ -211,34 +170,14 @@ oauth_enc_one(struct tba_buf *b, const char *name, const char *value, size_t *of
 	return TBA_OK;
 }
 
-/*
- * Percent-encodes text that is percent-encoded already (unreserved bytes and
- * %XX only, as oauth_enc_one leaves it): only '%' changes, to "%25", so the
- * runs between them are found with strchr and copied whole. This is the
- * base string's second encoding.
- */
-static tba_err
-oauth_reencode(struct tba_buf *out, const char *s)
-{
-	const char *p;
-	tba_err r = TBA_OK;
-
-	while (r == TBA_OK && (p = strchr(s, '%')) != NULL) {
-		if ((r = tba_buf_put(out, s, (size_t)(p - s))) == TBA_OK)
-			r = tba_buf_put(out, "%25", 3);
-		s = p + 1;
-	}
-	if (r == TBA_OK)
-		r = tba_buf_puts(out, s);
-	return r;
-}
-
 static tba_err
 oauth_check_req(const struct tba_oauth_req *r)
 {
 	if (r->url == NULL || r->consumer_key == NULL || r->token == NULL ||
-	    r->nonce == NULL || r->timestamp == NULL || r->method == NULL)
+	    r->nonce == NULL || r->method == NULL)
 		return tba_seterr(TBA_ERR_INVALID, "incomplete signing request");
+	if (r->timestamp < 0)
+		return tba_seterr(TBA_ERR_INVALID, "timestamp before 1970");
 	if (!tba_oauth_method_ok(r->method))
 		return tba_seterr(TBA_ERR_INVALID,
 		    "HTTP method \"%.20s\" is not a token of A-Z: use e.g. GET or POST", r->method);
@@ -248,8 +187,8 @@ oauth_check_req(const struct tba_oauth_req *r)
 /*
  * The parameters are encoded once, into one buffer (each name and value
  * followed by a NUL), sorted as pointer pairs, and their normalised text
- * "n=v&n=v" is encoded a second time straight into out: enc("&") is %26,
- * enc("=") is %3D, and enc of an encoded string only turns '%' into %25.
+ * "n=v&n=v" is encoded a second time straight into out, piece by piece:
+ * enc("&") is %26 and enc("=") is %3D.
  * The buffer's cap makes the text's own limit: the encoded pairs with one
  * NUL each take exactly one byte more than the text with its separators.
  */
@@ -258,8 +197,9 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 {
 	const struct tba_params *q = &r->url->query_params;
 	const char *proto[6][2];
-	struct oauth_enc small[OAUTH_ENC_SMALL], *e = small;
-	size_t smalloff[OAUTH_ENC_SMALL][2], (*off)[2] = smalloff;
+	char ts[24];
+	struct oauth_enc *e = NULL;
+	size_t (*off)[2] = NULL;
 	struct tba_buf enc, uri;
 	size_t ne = 0, total, i, start = out->len;
 	tba_err ret;
@@ -268,21 +208,20 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 	tba_buf_init(&uri, TBA_URL_MAX * 3);
 	if ((ret = oauth_check_req(r)) != TBA_OK)
 		goto out;
+	snprintf(ts, sizeof(ts), "%" PRId64, r->timestamp);
 	proto[0][0] = "oauth_consumer_key";     proto[0][1] = r->consumer_key;
 	proto[1][0] = "oauth_nonce";            proto[1][1] = r->nonce;
 	proto[2][0] = "oauth_signature_method"; proto[2][1] = tba_sigmethod_name(r->sigmethod);
-	proto[3][0] = "oauth_timestamp";        proto[3][1] = r->timestamp;
+	proto[3][0] = "oauth_timestamp";        proto[3][1] = ts;
 	proto[4][0] = "oauth_token";            proto[4][1] = r->token;
 	proto[5][0] = "oauth_version";          proto[5][1] = "1.0";
 
 	total = q->n + (r->form != NULL ? r->form->n : 0) + 6;
-	if (total > OAUTH_ENC_SMALL) {
-		e = calloc(total, sizeof(*e));
-		off = calloc(total, sizeof(*off));
-		if (e == NULL || off == NULL) {
-			ret = tba_nomem();
-			goto out;
-		}
+	e = calloc(total, sizeof(*e));
+	off = calloc(total, sizeof(*off));
+	if (e == NULL || off == NULL) {
+		ret = tba_nomem();
+		goto out;
 	}
 	for (i = 0; i < q->n; i++, ne++)
 		if ((ret = oauth_enc_one(&enc, q->v[i].name, q->v[i].value, off[ne])) != TBA_OK)
@@ -308,19 +247,17 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 		goto out;
 	for (i = 0; i < ne; i++) {
 		if ((i > 0 && (ret = tba_buf_put(out, "%26", 3)) != TBA_OK) ||
-		    (ret = oauth_reencode(out, e[i].name)) != TBA_OK ||
+		    (ret = tba_pct_encode(out, e[i].name, strlen(e[i].name))) != TBA_OK ||
 		    (ret = tba_buf_put(out, "%3D", 3)) != TBA_OK ||
-		    (ret = oauth_reencode(out, e[i].value)) != TBA_OK)
+		    (ret = tba_pct_encode(out, e[i].value, strlen(e[i].value))) != TBA_OK)
 			goto out;
 	}
 	ret = TBA_OK;
 out:
 	if (ret != TBA_OK)
 		tba_buf_truncate(out, start);
-	if (e != small)
-		free(e);
-	if (off != smalloff)
-		free(off);
+	free(e);
+	free(off);
 	tba_buf_free(&enc);
 	tba_buf_free(&uri);
 	return ret;
@@ -345,11 +282,13 @@ tba_err
 tba_oauth_header(const struct tba_oauth_req *r, const char *sig_b64, struct tba_buf *out)
 {
 	size_t i, start = out->len;
+	char ts[24];
 	int first = 1;
 	tba_err ret;
 
 	if ((ret = oauth_check_req(r)) != TBA_OK)
 		return ret;
+	snprintf(ts, sizeof(ts), "%" PRId64, r->timestamp);
 	if (sig_b64 == NULL)
 		return tba_seterr(TBA_ERR_INVALID, "no signature");
 	if ((ret = tba_buf_puts(out, "OAuth ")) != TBA_OK)
@@ -376,7 +315,7 @@ tba_oauth_header(const struct tba_oauth_req *r, const char *sig_b64, struct tba_
 	    (ret = oauth_header_param(out, 0, "oauth_token", r->token)) != TBA_OK ||
 	    (ret = oauth_header_param(out, 0, "oauth_signature_method",
 	    tba_sigmethod_name(r->sigmethod))) != TBA_OK ||
-	    (ret = oauth_header_param(out, 0, "oauth_timestamp", r->timestamp)) != TBA_OK ||
+	    (ret = oauth_header_param(out, 0, "oauth_timestamp", ts)) != TBA_OK ||
 	    (ret = oauth_header_param(out, 0, "oauth_nonce", r->nonce)) != TBA_OK ||
 	    (ret = oauth_header_param(out, 0, "oauth_version", "1.0")) != TBA_OK ||
 	    (ret = oauth_header_param(out, 0, "oauth_signature", sig_b64)) != TBA_OK)
@@ -394,12 +333,13 @@ out:
  */
 tba_err
 tba_passport_base_string(const char *account, const char *consumer_key,
-    const char *token, const char *nonce, const char *timestamp, struct tba_buf *out)
+    const char *token, const char *nonce, int64_t timestamp, struct tba_buf *out)
 {
 	size_t start = out->len;
 	tba_err r;
 
-	r = tba_buf_putf(out, "%s&%s&%s&%s&%s", account, consumer_key, token, nonce, timestamp);
+	r = tba_buf_putf(out, "%s&%s&%s&%s&%" PRId64, account, consumer_key, token, nonce,
+	    timestamp);
 	if (r != TBA_OK)
 		tba_buf_truncate(out, start);
 	return r;
@@ -436,14 +376,16 @@ oauth_xml_escape(struct tba_buf *out, const char *s)
 
 tba_err
 tba_passport_xml_v(const char *account, const char *consumer_key, const char *token,
-    const char *nonce, const char *timestamp, const char *sig_b64, enum tba_sigmethod m,
+    const char *nonce, int64_t timestamp, const char *sig_b64, enum tba_sigmethod m,
     const char *wsdl_version, struct tba_buf *out)
 {
+	char ts[24];
 	const char *tag[5] = { "account", "consumerKey", "token", "nonce", "timestamp" };
-	const char *val[5] = { account, consumer_key, token, nonce, timestamp };
+	const char *val[5] = { account, consumer_key, token, nonce, ts };
 	size_t i, start = out->len;
 	tba_err r;
 
+	snprintf(ts, sizeof(ts), "%" PRId64, timestamp);
 	for (i = 0; wsdl_version[i] != '\0'; i++) {
 		if (i >= 16 || !((wsdl_version[i] >= '0' && wsdl_version[i] <= '9') ||
 		    wsdl_version[i] == '_'))
@@ -479,7 +421,7 @@ out:
 
 tba_err
 tba_passport_xml(const char *account, const char *consumer_key, const char *token,
-    const char *nonce, const char *timestamp, const char *sig_b64, enum tba_sigmethod m,
+    const char *nonce, int64_t timestamp, const char *sig_b64, enum tba_sigmethod m,
     struct tba_buf *out)
 {
 	return tba_passport_xml_v(account, consumer_key, token, nonce, timestamp, sig_b64, m,

@@ -6,20 +6,16 @@
 
 static const char hexdig[] = "0123456789ABCDEF";
 
-/* RFC 3986 unreserved: A-Z a-z 0-9 - . _ ~ (a table: encoding runs over every base string byte twice). */
-static const unsigned char url_unres[256] = {
-	['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1,
-	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
-};
-
+/* RFC 3986 unreserved: A-Z a-z 0-9 - . _ ~ */
 static int
 url_unreserved(unsigned char c)
 {
-	return url_unres[c];
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static int
-url_hexval(unsigned char c)
+int
+tba_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -41,23 +37,24 @@ tba_pct_encode(struct tba_buf *out, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i, run, start = out->len;
-	char esc[3];
+	char esc[3] = {'%', 0, 0};
 	tba_err r = TBA_OK;
 
-	/* Runs of unreserved bytes are copied in one append: the agent encodes every base string twice. */
-	for (i = 0; i < n; i += run) {
-		for (run = 0; i + run < n && url_unres[u[i + run]]; run++)
+	/*
+	 * Runs of unreserved bytes go in one append: the agent encodes every
+	 * base string twice, and byte-at-a-time appends were the largest cost
+	 * outside the token (doc/performance.md).
+	 */
+	for (i = 0; i < n && r == TBA_OK; i += run) {
+		for (run = 0; i + run < n && url_unreserved(u[i + run]); run++)
 			;
 		if (run > 0) {
-			if ((r = tba_buf_put(out, s + i, run)) != TBA_OK)
-				break;
+			r = tba_buf_put(out, s + i, run);
 			continue;
 		}
-		esc[0] = '%';
 		esc[1] = hexdig[u[i] >> 4];
 		esc[2] = hexdig[u[i] & 0x0f];
-		if ((r = tba_buf_put(out, esc, sizeof(esc))) != TBA_OK)
-			break;
+		r = tba_buf_put(out, esc, sizeof(esc));
 		run = 1;
 	}
 	if (r != TBA_OK)
@@ -80,8 +77,8 @@ tba_pct_decode(const char *s, size_t n, int form, char **out)
 		return tba_nomem();
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			if (n - i < 3 || (hi = url_hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = url_hexval((unsigned char)s[i + 2])) < 0) {
+			if (n - i < 3 || (hi = tba_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = tba_hexval((unsigned char)s[i + 2])) < 0) {
 				r = tba_seterr(TBA_ERR_INVALID,
 				    "bad percent escape \"%.*s\": '%%' must be followed by two hex digits "
 				    "(write a literal '%%' as %%25)", (int)(n - i < 3 ? n - i : 3), s + i);
@@ -244,8 +241,8 @@ url_norm_path(const char *s, size_t n, char **out)
 	for (i = 0; i < n && r == TBA_OK; i++) {
 		c = (unsigned char)s[i];
 		if (c == '%') {
-			if (n - i < 3 || url_hexval((unsigned char)s[i + 1]) < 0 ||
-			    url_hexval((unsigned char)s[i + 2]) < 0) {
+			if (n - i < 3 || tba_hexval((unsigned char)s[i + 1]) < 0 ||
+			    tba_hexval((unsigned char)s[i + 2]) < 0) {
 				r = tba_seterr(TBA_ERR_INVALID,
 				    "bad percent escape \"%.3s\" in the URL path: '%%' must be followed "
 				    "by two hex digits (write a literal '%%' as %%25)", s + i);
@@ -258,8 +255,8 @@ url_norm_path(const char *s, size_t n, char **out)
 				break;
 			}
 			esc[0] = '%';
-			esc[1] = hexdig[url_hexval((unsigned char)s[i + 1])];
-			esc[2] = hexdig[url_hexval((unsigned char)s[i + 2])];
+			esc[1] = hexdig[tba_hexval((unsigned char)s[i + 1])];
+			esc[2] = hexdig[tba_hexval((unsigned char)s[i + 2])];
 			r = tba_buf_put(&b, esc, 3);
 			i += 2;
 		} else if (url_path_char(c)) {
@@ -293,7 +290,7 @@ url_parse_host(const char *s, size_t n, char **out)
 		return tba_seterr(TBA_ERR_INVALID, "URL has an unterminated IPv6 literal");
 	for (i = v6 ? 1 : 0; i < (v6 ? n - 1 : n); i++) {
 		c = (unsigned char)s[i];
-		if (v6 ? (url_hexval(c) >= 0 || c == ':' || c == '.') :
+		if (v6 ? (tba_hexval(c) >= 0 || c == ':' || c == '.') :
 		    ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_'))
 			continue;

@@ -146,21 +146,21 @@ static tba_err
 jwt_signing_input(const struct tba_jwt_claims *c, struct tba_buf *out)
 {
 	cJSON *h = NULL, *cl = NULL;
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
-	if ((h = cJSON_CreateObject()) == NULL || (cl = cJSON_CreateObject()) == NULL)
-		goto out;
-	if (cJSON_AddStringToObject(h, "alg", c->alg) == NULL ||
+	if ((h = cJSON_CreateObject()) == NULL || (cl = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(h, "alg", c->alg) == NULL ||
 	    cJSON_AddStringToObject(h, "typ", "JWT") == NULL ||
-	    cJSON_AddStringToObject(h, "kid", c->kid) == NULL)
-		goto out;
-	if (cJSON_AddStringToObject(cl, "iss", c->iss) == NULL ||
+	    cJSON_AddStringToObject(h, "kid", c->kid) == NULL ||
+	    cJSON_AddStringToObject(cl, "iss", c->iss) == NULL ||
 	    cJSON_AddStringToObject(cl, "scope", c->scope) == NULL ||
 	    cJSON_AddStringToObject(cl, "aud", c->aud) == NULL ||
 	    cJSON_AddNumberToObject(cl, "iat", (double)c->iat) == NULL ||
 	    cJSON_AddNumberToObject(cl, "exp", (double)(c->iat + TBA_JWT_LIFETIME)) == NULL ||
-	    cJSON_AddStringToObject(cl, "jti", c->jti) == NULL)
+	    cJSON_AddStringToObject(cl, "jti", c->jti) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	if ((r = jwt_put_json(h, out)) == TBA_OK && (r = tba_buf_putc(out, '.')) == TBA_OK)
 		r = jwt_put_json(cl, out);
 out:

@@ -298,16 +298,36 @@ tba_profile_add_host(struct tba_profile *p, const char *host)
 	return TBA_OK;
 }
 
-static int
-prof_hexval(char c)
+cJSON *
+tba_profile_public(const struct tba_profile *p)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	cJSON *o, *hosts;
+	size_t i;
+	int ok;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	ok = cJSON_AddStringToObject(o, "name", p->name) != NULL &&
+	    cJSON_AddStringToObject(o, "kind", tba_kind_name(p->kind)) != NULL &&
+	    cJSON_AddStringToObject(o, "account", p->account) != NULL;
+	if (ok && p->kind == TBA_KIND_M2M)
+		ok = cJSON_AddStringToObject(o, "client_id", p->client_id) != NULL &&
+		    cJSON_AddStringToObject(o, "alg", tba_jwt_alg_name(p->alg)) != NULL &&
+		    cJSON_AddStringToObject(o, "certificate_id", p->cert_id) != NULL &&
+		    cJSON_AddStringToObject(o, "scope", p->scope) != NULL &&
+		    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) != NULL;
+	else if (ok)
+		ok = cJSON_AddStringToObject(o, "realm", p->realm) != NULL &&
+		    cJSON_AddStringToObject(o, "signature_method",
+		    tba_sigmethod_name(p->sigmethod)) != NULL;
+	ok = ok && (hosts = cJSON_AddArrayToObject(o, "hosts")) != NULL;
+	for (i = 0; ok && i < p->nhosts && i < TBA_HOSTS_MAX; i++)
+		ok = cJSON_AddItemToArray(hosts, cJSON_CreateString(p->hosts[i]));
+	if (!ok) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
 }
 
 /* Adds a key ID as 32 lower-case hex digits. */
@@ -445,8 +465,8 @@ prof_get_id(const cJSON *o, const char *key, unsigned char *id)
 		return tba_seterr(TBA_ERR_INVALID, "profile metadata: \"%s\" is not %d hex digits",
 		    key, TBA_KEY_ID_LEN * 2);
 	for (i = 0; i < TBA_KEY_ID_LEN; i++) {
-		hi = prof_hexval(tmp[2 * i]);
-		lo = prof_hexval(tmp[2 * i + 1]);
+		hi = tba_hexval((unsigned char)tmp[2 * i]);
+		lo = tba_hexval((unsigned char)tmp[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return tba_seterr(TBA_ERR_INVALID, "profile metadata: \"%s\" is not hex", key);
 		id[i] = (unsigned char)(hi << 4 | lo);

@@ -1,9 +1,11 @@
 /* agentc.c - the client side of the agent protocol. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -64,19 +66,54 @@ agentc_check_peer(int fd, const char *path)
 	    "to trust that user's agent)", path, (long)cred.uid, (long)cred.uid);
 }
 
+/*
+ * Without TBA_AGENT_SOCK: the agent's own default sockets, in its order
+ * ($XDG_RUNTIME_DIR/tba/agent.sock, where the systemd user socket listens,
+ * then /tmp/tba-UID/agent.sock). The first that answers wins; when none
+ * does, the error names the last one that exists, or says none does.
+ */
+static tba_err
+agentc_connect_default(struct tba_agentc **out)
+{
+	char paths[2][sizeof(((struct sockaddr_un *)0)->sun_path)] = {"", ""};
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	tba_err r = TBA_ERR_AGENT;
+	int i, n, tried = 0;
+
+	if (rt != NULL && rt[0] == '/') {
+		n = snprintf(paths[0], sizeof(paths[0]), "%s/tba/agent.sock", rt);
+		if (n < 0 || (size_t)n >= sizeof(paths[0]))
+			paths[0][0] = '\0';
+	}
+	snprintf(paths[1], sizeof(paths[1]), "/tmp/tba-%ld/agent.sock", (long)getuid());
+	for (i = 0; i < 2; i++) {
+		if (paths[i][0] == '\0' || lstat(paths[i], &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		tried = 1;
+		r = tba_agentc_connect(paths[i], out);
+		if (r == TBA_OK)
+			break;
+	}
+	if (!tried)
+		r = tba_seterr(TBA_ERR_AGENT, "TBA_AGENT_SOCK is not set and no agent listens at "
+		    "%s%s%s: " START_HINT, paths[0], paths[0][0] != '\0' ? " or " : "", paths[1]);
+	return r;
+}
+
 tba_err
 tba_agentc_connect(const char *path, struct tba_agentc **out)
 {
 	struct tba_agentc *c = NULL;
 	struct sockaddr_un sa;
 	struct timeval tv = {AGENTC_TIMEOUT_SEC, 0};
-	tba_err r = TBA_ERR_AGENT;
+	tba_err r;
 
 	*out = NULL;
 	if (path == NULL)
 		path = getenv("TBA_AGENT_SOCK");
 	if (path == NULL || path[0] == '\0')
-		return tba_seterr(TBA_ERR_AGENT, "TBA_AGENT_SOCK is not set: " START_HINT);
+		return agentc_connect_default(out);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -266,62 +303,82 @@ out:
 	return r;
 }
 
-/* Decimal seconds, as the CLI's --timestamp gives them, to a JSON integer. */
+/* Adds "timestamp" (when not -1) and "nonce" (when not NULL) to a Sign or Passport request. */
 static tba_err
-agentc_timestamp(const char *s, double *out)
+agentc_time_nonce(cJSON *p, int64_t timestamp, const char *nonce)
 {
-	double v = 0;
+	if (timestamp != -1 && (timestamp < 0 || timestamp > TBA_PROTO_INT_MAX))
+		return tba_seterr(TBA_ERR_INVALID, "timestamp %" PRId64 " is out of range", timestamp);
+	if (timestamp != -1 && cJSON_AddNumberToObject(p, "timestamp", (double)timestamp) == NULL)
+		return tba_nomem();
+	if (nonce != NULL && cJSON_AddStringToObject(p, "nonce", nonce) == NULL)
+		return tba_nomem();
+	return TBA_OK;
+}
+
+/* The form as [[name, value], ...] under "form" (nothing when empty). */
+static tba_err
+agentc_form(cJSON *p, const struct tba_params *form)
+{
+	cJSON *arr, *pair;
 	size_t i;
 
-	if (s[0] == '\0' || strlen(s) > 15)
-		return tba_seterr(TBA_ERR_INVALID, "timestamp must be decimal seconds: '%.40s'", s);
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return tba_seterr(TBA_ERR_INVALID, "timestamp must be decimal seconds: '%.40s'", s);
-		v = v * 10 + (s[i] - '0');
+	if (form == NULL || form->n == 0)
+		return TBA_OK;
+	if ((arr = cJSON_AddArrayToObject(p, "form")) == NULL)
+		return tba_nomem();
+	for (i = 0; i < form->n; i++) {
+		if ((pair = cJSON_CreateArray()) == NULL)
+			return tba_nomem();
+		cJSON_AddItemToArray(arr, pair);
+		if (!cJSON_AddItemToArray(pair, cJSON_CreateString(form->v[i].name)) ||
+		    !cJSON_AddItemToArray(pair, cJSON_CreateString(form->v[i].value)))
+			return tba_nomem();
 	}
-	*out = v;
 	return TBA_OK;
 }
 
 tba_err
 tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method,
-    const char *url, const struct tba_params *form, const char *timestamp, const char *nonce,
+    const char *url, const struct tba_params *form, int64_t timestamp, const char *nonce,
     cJSON **reply)
 {
-	cJSON *p = NULL, *arr, *pair;
-	double ts = 0;
-	size_t i;
-	tba_err r = TBA_ERR_NOMEM;
+	cJSON *p = NULL;
+	tba_err r;
 
 	*reply = NULL;
 	if ((p = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(p, "profile", profile) == NULL ||
 	    cJSON_AddStringToObject(p, "method", method) == NULL ||
-	    cJSON_AddStringToObject(p, "url", url) == NULL)
-		goto out;
-	if (form != NULL && form->n > 0) {
-		if ((arr = cJSON_AddArrayToObject(p, "form")) == NULL)
-			goto out;
-		for (i = 0; i < form->n; i++) {
-			if ((pair = cJSON_CreateArray()) == NULL)
-				goto out;
-			cJSON_AddItemToArray(arr, pair);
-			if (!cJSON_AddItemToArray(pair, cJSON_CreateString(form->v[i].name)) ||
-			    !cJSON_AddItemToArray(pair, cJSON_CreateString(form->v[i].value)))
-				goto out;
-		}
-	}
-	if (timestamp != NULL) {
-		if ((r = agentc_timestamp(timestamp, &ts)) != TBA_OK)
-			goto out;
+	    cJSON_AddStringToObject(p, "url", url) == NULL) {
 		r = tba_nomem();
-		if (cJSON_AddNumberToObject(p, "timestamp", ts) == NULL)
-			goto out;
+		goto out;
 	}
-	if (nonce != NULL && cJSON_AddStringToObject(p, "nonce", nonce) == NULL)
+	if ((r = agentc_form(p, form)) != TBA_OK ||
+	    (r = agentc_time_nonce(p, timestamp, nonce)) != TBA_OK)
 		goto out;
 	r = tba_agentc_call(c, "Sign", p, reply);
+out:
+	cJSON_Delete(p);
+	return r;
+}
+
+tba_err
+tba_agentc_passport(struct tba_agentc *c, const char *profile, int64_t timestamp,
+    const char *nonce, cJSON **reply)
+{
+	cJSON *p = NULL;
+	tba_err r;
+
+	*reply = NULL;
+	if ((p = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(p, "profile", profile) == NULL) {
+		r = tba_nomem();
+		goto out;
+	}
+	if ((r = agentc_time_nonce(p, timestamp, nonce)) != TBA_OK)
+		goto out;
+	r = tba_agentc_call(c, "Passport", p, reply);
 out:
 	cJSON_Delete(p);
 	return r;
@@ -332,14 +389,15 @@ tba_agentc_access_token(struct tba_agentc *c, const char *profile, int renew, cJ
 {
 	cJSON *p = NULL;
 	long waited, pause = 20;
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
 	*reply = NULL;
 	if ((p = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(p, "profile", profile) == NULL)
+	    cJSON_AddStringToObject(p, "profile", profile) == NULL ||
+	    (renew && cJSON_AddTrueToObject(p, "renew") == NULL)) {
+		r = tba_nomem();
 		goto out;
-	if (renew && cJSON_AddTrueToObject(p, "renew") == NULL)
-		goto out;
+	}
 	/*
 	 * "retry": the agent had too many requests waiting on exchanges (it
 	 * keeps workers free for everyone else). Ask again, backing off, for as

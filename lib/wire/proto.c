@@ -94,7 +94,7 @@ tba_proto_ename_parse(const char *s, enum tba_proto_ename *out)
 			return TBA_OK;
 		}
 	}
-	return TBA_ERR_NOT_FOUND;
+	return tba_seterr(TBA_ERR_NOT_FOUND, "unknown error name '%.64s'", s);
 }
 
 enum tba_proto_ename
@@ -156,8 +156,8 @@ tba_proto_frame(const void *buf, size_t len, size_t *msglen)
 		return TBA_OK;
 	}
 	if (len >= TBA_PROTO_MAX)
-		return TBA_ERR_TOO_LARGE;
-	return TBA_ERR_NOT_FOUND;
+		return tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
+	return TBA_ERR_NOT_FOUND;   /* not a failure: read more (no detail) */
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid. */
@@ -268,8 +268,8 @@ proto_json(const char *msg, size_t len, cJSON **out)
 	return TBA_OK;
 }
 
-static tba_err
-get_int(const cJSON *v, const char *name, int64_t *out)
+tba_err
+tba_proto_int(const cJSON *v, const char *name, int64_t *out)
 {
 	double d;
 
@@ -333,7 +333,7 @@ parse_params(const cJSON *params, struct tba_proto_req *req)
 				    fields[f].name, fields[f].max);
 			break;
 		case F_INT:
-			if ((r = get_int(v, fields[f].name, &req->timestamp)) != TBA_OK)
+			if ((r = tba_proto_int(v, fields[f].name, &req->timestamp)) != TBA_OK)
 				return r;
 			req->has_timestamp = 1;
 			break;
@@ -384,23 +384,23 @@ tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
 	*ename = TBA_PE_INVALID_REQUEST;
 	if ((r = proto_json(msg, len, &req.json)) != TBA_OK)
 		goto out;
-	r = TBA_ERR_PROTO;
 	cJSON_ArrayForEach(v, req.json) {
 		if (strcmp(v->string, "method") == 0 && method == NULL)
 			method = v;
 		else if (strcmp(v->string, "parameters") == 0 && params == NULL)
 			params = v;
 		else {
-			tba_seterr(r, "unexpected or repeated key '%.64s' in the request", v->string);
+			r = tba_seterr(TBA_ERR_PROTO, "unexpected or repeated key '%.64s' in the "
+			    "request", v->string);
 			goto out;
 		}
 	}
 	if (!cJSON_IsString(method)) {
-		tba_seterr(r, "the request needs a string \"method\"");
+		r = tba_seterr(TBA_ERR_PROTO, "the request needs a string \"method\"");
 		goto out;
 	}
 	if (params != NULL && !cJSON_IsObject(params)) {
-		tba_seterr(r, "\"parameters\" must be an object");
+		r = tba_seterr(TBA_ERR_PROTO, "\"parameters\" must be an object");
 		goto out;
 	}
 	name = method->valuestring;
@@ -413,15 +413,12 @@ tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
 		i = TBA_PM__MAX;
 	if (i == TBA_PM__MAX) {
 		*ename = TBA_PE_METHOD_NOT_FOUND;
-		tba_seterr(r, "no method '%.80s'", name);
+		r = tba_seterr(TBA_ERR_PROTO, "no method '%.80s'", name);
 		goto out;
 	}
 	req.method = (enum tba_proto_method)i;
-	if ((r = parse_params(params, &req)) != TBA_OK) {
-		if (r != TBA_ERR_NOMEM)
-			r = TBA_ERR_PROTO;
-		goto out;
-	}
+	if ((r = parse_params(params, &req)) != TBA_OK)
+		goto out;   /* TBA_ERR_PROTO or TBA_ERR_NOMEM, with its detail */
 	*out = req;
 	memset(&req, 0, sizeof(req));
 	r = TBA_OK;
@@ -442,65 +439,29 @@ tba_proto_req_free(struct tba_proto_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Bytes a JSON string must escape: '"', '\\' and the controls. */
-static const unsigned char proto_esc[256] = {
-	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
-};
-
-/*
- * 1 when some byte of the 8 in w needs an escape (< 0x20, '"' or '\\'). The
- * classic word tests: (x - 0x01..) & ~x has a high bit set in some byte
- * exactly when some byte of x is zero (below n for x - n*0x01..), so the
- * answer for the word is exact even though single byte flags may not be.
- */
-static int
-proto_word_esc(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-
-	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs ? 1 : 0;
-}
-
 tba_err
 tba_proto_put_string(struct tba_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	unsigned char c;
-	size_t i, run;
+	size_t i, start = out->len;
 	tba_err r;
 
-	if ((r = tba_buf_putc(out, '"')) != TBA_OK)
-		return r;
-	/* Runs that need no escape go in one append: replies carry whole base strings. */
-	for (i = 0; i < n && r == TBA_OK; i += run) {
-		uint64_t w;
-
-		/* Eight bytes a step through long runs (base strings), then byte by byte. */
-		for (run = 0; i + run + 8 <= n; run += 8) {
-			memcpy(&w, u + i + run, sizeof(w));
-			if (proto_word_esc(w))
-				break;
-		}
-		for (; i + run < n && !proto_esc[u[i + run]]; run++)
-			;
-		if (run > 0) {
-			r = tba_buf_put(out, s + i, run);
-			continue;
-		}
-		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			char esc[2] = {'\\', (char)c};
+	r = tba_buf_putc(out, '"');
+	for (i = 0; i < n && r == TBA_OK; i++) {
+		if (u[i] == '"' || u[i] == '\\') {
+			char esc[2] = {'\\', (char)u[i]};
 			r = tba_buf_put(out, esc, sizeof(esc));
-		} else {
-			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		} else if (u[i] < 0x20) {
+			char esc[6] = {'\\', 'u', '0', '0', hex[u[i] >> 4], hex[u[i] & 15]};
 			r = tba_buf_put(out, esc, sizeof(esc));
-		}
-		run = 1;
+		} else
+			r = tba_buf_putc(out, (char)u[i]);
 	}
 	if (r == TBA_OK)
 		r = tba_buf_putc(out, '"');
+	if (r != TBA_OK)
+		tba_buf_truncate(out, start);
 	return r;
 }
 
@@ -536,99 +497,6 @@ tba_err
 tba_proto_reply(const cJSON *params, struct tba_buf *out)
 {
 	return proto_wrap("{\"parameters\":", params, out);
-}
-
-void
-tba_proto_writer_begin(struct tba_proto_writer *w, struct tba_buf *out)
-{
-	w->out = out;
-	w->start = out->len;
-	w->nfields = 0;
-	w->r = tba_buf_puts(out, "{\"parameters\":{");
-}
-
-/* ,"key": (the comma from the second field on). */
-static void
-proto_writer_key(struct tba_proto_writer *w, const char *key)
-{
-	if (w->r == TBA_OK && w->nfields++ > 0)
-		w->r = tba_buf_putc(w->out, ',');
-	if (w->r == TBA_OK)
-		w->r = tba_proto_put_string(w->out, key, strlen(key));
-	if (w->r == TBA_OK)
-		w->r = tba_buf_putc(w->out, ':');
-}
-
-void
-tba_proto_writer_str(struct tba_proto_writer *w, const char *key, const char *val)
-{
-	proto_writer_key(w, key);
-	if (w->r == TBA_OK)
-		w->r = tba_proto_put_string(w->out, val, strlen(val));
-}
-
-/* Decimal digits of v (no printf: a reply carries a timestamp). */
-static tba_err
-proto_put_int(struct tba_buf *out, int64_t v)
-{
-	char d[24];
-	size_t i = sizeof(d);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-	do {
-		d[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		d[--i] = '-';
-	return tba_buf_put(out, d + i, sizeof(d) - i);
-}
-
-void
-tba_proto_writer_int(struct tba_proto_writer *w, const char *key, int64_t val)
-{
-	proto_writer_key(w, key);
-	if (w->r == TBA_OK)
-		w->r = proto_put_int(w->out, val);
-}
-
-void
-tba_proto_writer_json(struct tba_proto_writer *w, const char *key, const cJSON *val)
-{
-	char *txt;
-
-	proto_writer_key(w, key);
-	if (w->r != TBA_OK)
-		return;
-	if ((txt = cJSON_PrintUnformatted(val)) == NULL) {
-		w->r = tba_nomem();
-		return;
-	}
-	w->r = tba_buf_puts(w->out, txt);
-	cJSON_free(txt);
-}
-
-tba_err
-tba_proto_writer_end(struct tba_proto_writer *w)
-{
-	if (w->r == TBA_OK && (w->r = tba_buf_puts(w->out, "}}")) == TBA_OK)
-		w->r = tba_buf_put(w->out, "", 1);
-	if (w->r == TBA_OK && w->out->len - w->start > TBA_PROTO_MAX)
-		w->r = tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
-	if (w->r != TBA_OK)
-		tba_proto_writer_abort(w);
-	return w->r;
-}
-
-void
-tba_proto_writer_abort(struct tba_proto_writer *w)
-{
-	/* Wiped, not just cut: a half-written reply may hold a signature. */
-	if (w->out->data != NULL && w->out->len > w->start) {
-		tba_wipe(w->out->data + w->start, w->out->len - w->start);
-		w->out->len = w->start;
-		w->out->data[w->start] = '\0';
-	}
 }
 
 tba_err
@@ -680,7 +548,7 @@ tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON 
 	const cJSON *v;
 	char clean[1024], *txt = NULL;
 	size_t i, start = out->len;
-	tba_err r = TBA_ERR_NOMEM;
+	tba_err r;
 
 	if (message == NULL)
 		message = "";
@@ -692,17 +560,23 @@ tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON 
 	if ((j = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(j, "error", tba_proto_ename_str(e)) == NULL ||
 	    (p = cJSON_AddObjectToObject(j, "parameters")) == NULL ||
-	    cJSON_AddStringToObject(p, "message", clean) == NULL)
+	    cJSON_AddStringToObject(p, "message", clean) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	cJSON_ArrayForEach(v, extra) {
 		if (v->string == NULL || strcmp(v->string, "message") == 0)
 			continue;
-		if ((dup = cJSON_Duplicate(v, 1)) == NULL)
+		if ((dup = cJSON_Duplicate(v, 1)) == NULL) {
+			r = tba_nomem();
 			goto out;
+		}
 		cJSON_AddItemToObject(p, v->string, dup);
 	}
-	if ((txt = cJSON_PrintUnformatted(j)) == NULL)
+	if ((txt = cJSON_PrintUnformatted(j)) == NULL) {
+		r = tba_nomem();
 		goto out;
+	}
 	if (strlen(txt) + 1 > TBA_PROTO_MAX) {
 		r = tba_seterr(TBA_ERR_TOO_LARGE, "error reply too large");
 		goto out;
@@ -731,24 +605,24 @@ tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
 	*ename = TBA_PE__MAX;
 	if ((r = proto_json(msg, len, &j)) != TBA_OK)
 		goto out;
-	r = TBA_ERR_PROTO;
 	cJSON_ArrayForEach(v, j) {
 		if (strcmp(v->string, "error") == 0 && err == NULL)
 			err = v;
 		else if (strcmp(v->string, "parameters") == 0 && p == NULL)
 			p = (cJSON *)v;
 		else {
-			tba_seterr(r, "unexpected key '%.64s' in the agent's reply", v->string);
+			r = tba_seterr(TBA_ERR_PROTO, "unexpected key '%.64s' in the agent's reply",
+			    v->string);
 			goto out;
 		}
 	}
 	if (p != NULL && !cJSON_IsObject(p)) {
-		tba_seterr(r, "the agent's reply has no parameters object");
+		r = tba_seterr(TBA_ERR_PROTO, "the agent's reply has no parameters object");
 		goto out;
 	}
 	if (err != NULL) {
 		if (!cJSON_IsString(err)) {
-			tba_seterr(r, "the agent's error name is not a string");
+			r = tba_seterr(TBA_ERR_PROTO, "the agent's error name is not a string");
 			goto out;
 		}
 		if (tba_proto_ename_parse(err->valuestring, ename) != TBA_OK)
@@ -761,7 +635,7 @@ tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
 			r = tba_nomem();
 			goto out;
 		}
-		r = TBA_ERR_REMOTE;
+		r = tba_seterr(TBA_ERR_REMOTE, "%s", *message);
 		goto out;
 	}
 	if (p != NULL)

@@ -145,7 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *message = NULL;
 	const cJSON *ts;
 	const char *bs;
-	char tsbuf[32];
+	int64_t t;
 	size_t n;
 	tba_err r, pr;
 
@@ -174,10 +174,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ts = cJSON_GetObjectItemCaseSensitive(params, "timestamp");
 		FUZZ_ASSERT(cJSON_IsNumber(ts) && jstr(params, "nonce") != NULL &&
 		    jstr(params, "account") != NULL, "Passport reply lacks fields");
-		snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)ts->valuedouble);
+		FUZZ_ASSERT(tba_proto_int(ts, "timestamp", &t) == TBA_OK, "Passport timestamp");
 		tba_buf_init(&pb, 4096);
 		FUZZ_ASSERT(tba_passport_base_string(jstr(params, "account"), prof.consumer_key,
-		    prof.token_id, jstr(params, "nonce"), tsbuf, &pb) == TBA_OK, "passport base");
+		    prof.token_id, jstr(params, "nonce"), t, &pb) == TBA_OK, "passport base");
 		check_mac(tba_buf_str(&pb), jstr(params, "signature"), "Passport");
 		tba_buf_free(&pb);
 	}

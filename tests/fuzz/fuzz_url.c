@@ -59,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.consumer_key = "ef40afdd8abaac111b13825dd5e5e2ddddb44f86d5a0dd6dcf38c20aae6b67e4";
 	req.token = "2b0ce516420110bcbd36b69e99196d1b7f6de3c6234c5afb799b73d87569f5cc";
 	req.nonce = "fjaLirsIcCGVZWzBX0pg";
-	req.timestamp = "1508242306";
+	req.timestamp = 1508242306;
 	req.sigmethod = TBA_SIG_HMAC_SHA256;
 	req.realm = "123456";
 	r = tba_oauth_base_string(&req, &bs);

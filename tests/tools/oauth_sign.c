@@ -68,6 +68,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tba_oauth_req req;
+	char *end;
 	struct tba_params form;
 	struct tba_url url;
 	struct tba_buf base, header, sig, sent;
@@ -79,6 +80,7 @@ main(int argc, char **argv)
 	tba_err r;
 
 	memset(&req, 0, sizeof(req));
+	req.timestamp = -1;
 	memset(&url, 0, sizeof(url));
 	tba_params_init(&url.query_params);
 	tba_params_init(&form);
@@ -94,7 +96,14 @@ main(int argc, char **argv)
 		case 'c': req.consumer_key = optarg; break;
 		case 't': req.token = optarg; break;
 		case 'n': req.nonce = optarg; break;
-		case 's': req.timestamp = optarg; break;
+		case 's':
+			req.timestamp = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || req.timestamp < 0) {
+				fprintf(stderr, "oauth_sign: --timestamp needs decimal seconds\n");
+				rc = 64;
+				goto out;
+			}
+			break;
 		case 'S': sigm = optarg; break;
 		case 'r': req.realm = optarg; break;
 		case 'f':
@@ -119,7 +128,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || req.method == NULL || url_s == NULL || req.consumer_key == NULL ||
-	    req.token == NULL || req.nonce == NULL || req.timestamp == NULL) {
+	    req.token == NULL || req.nonce == NULL || req.timestamp < 0) {
 		usage();
 		rc = 64;
 		goto out;

@@ -48,7 +48,7 @@ test_oracle_rest(void)
 	struct tba_buf base, hdr;
 	struct tba_oauth_req r = {
 		.method = "GET", .url = &u, .consumer_key = ORACLE_CK, .token = ORACLE_TOKEN,
-		.nonce = "fjaLirsIcCGVZWzBX0pg", .timestamp = "1508242306",
+		.nonce = "fjaLirsIcCGVZWzBX0pg", .timestamp = 1508242306,
 		.sigmethod = TBA_SIG_HMAC_SHA256, .realm = "123456",
 	};
 
@@ -93,7 +93,7 @@ test_oracle_restlet(void)
 	struct tba_buf base;
 	struct tba_oauth_req r = {
 		.method = "POST", .url = &u, .consumer_key = ORACLE_CK, .token = ORACLE_TOKEN,
-		.nonce = "fjaLirsIcCGVZWzBX0pg", .timestamp = "1508242306",
+		.nonce = "fjaLirsIcCGVZWzBX0pg", .timestamp = 1508242306,
 		.sigmethod = TBA_SIG_HMAC_SHA256, .realm = "123456",
 	};
 
@@ -119,7 +119,7 @@ test_oracle_passport(void)
 
 	tba_buf_init(&base, 4096);
 	tba_buf_init(&xml, 4096);
-	ok(tba_passport_base_string("1234567", ck, tok, "6obMKq0tmY8ylVOdEkA1", "1439829974",
+	ok(tba_passport_base_string("1234567", ck, tok, "6obMKq0tmY8ylVOdEkA1", 1439829974,
 	    &base) == TBA_OK, "Oracle passport: base string");
 	is_str(tba_buf_str(&base), "1234567&71cc02b731f05895561ef0862d71553a3ac99498a947c3b7beaf4a1e4a29f7c4&"
 	    "89e08d9767c5ac85b374415725567d05b54ecf0960ad2470894a52f741020d82&6obMKq0tmY8ylVOdEkA1&1439829974",
@@ -128,7 +128,7 @@ test_oracle_passport(void)
 	    "7278da58caf07f5c336301a601203d10a58e948efa280f0618e25fcee1ef2abd",
 	    "060cd9ab3ffbbe1e3d3918e90165ffd37ab12acc76b4691046e2d29c7d7674c2", base.data, base.len),
 	    "FCghIZqXNetuZY8ILWOFH0ucdfzQOmAuL+q+kF21zPs=", "Oracle passport: signature");
-	ok(tba_passport_xml("1234567_SB1", "c<k", "t&k", "6obMKq0tmY8ylVOdEkA1", "1439829974",
+	ok(tba_passport_xml("1234567_SB1", "c<k", "t&k", "6obMKq0tmY8ylVOdEkA1", 1439829974,
 	    "ab+/=", TBA_SIG_HMAC_SHA256, &xml) == TBA_OK, "passport XML");
 	is_str(tba_buf_str(&xml),
 	    "<tokenPassport xmlns=\"urn:messages_" TBA_PASSPORT_WSDL_VERSION
@@ -139,10 +139,10 @@ test_oracle_passport(void)
 	    "<core:signature algorithm=\"HMAC-SHA256\">ab+/=</core:signature></tokenPassport>",
 	    "passport XML text (escaped values, namespaces)");
 	tba_buf_reset(&xml);
-	ok(tba_passport_xml_v("1", "c", "t", "n", "1", "s", TBA_SIG_HMAC_SHA256, "2023_1", &xml) == TBA_OK &&
+	ok(tba_passport_xml_v("1", "c", "t", "n", 1, "s", TBA_SIG_HMAC_SHA256, "2023_1", &xml) == TBA_OK &&
 	    strstr(tba_buf_str(&xml), "urn:core_2023_1.platform") != NULL, "passport XML: WSDL version");
 	tba_buf_reset(&xml);
-	is_int(tba_passport_xml_v("1", "c", "t", "n", "1", "s", TBA_SIG_HMAC_SHA256, "x\"", &xml),
+	is_int(tba_passport_xml_v("1", "c", "t", "n", 1, "s", TBA_SIG_HMAC_SHA256, "x\"", &xml),
 	    TBA_ERR_INVALID, "passport XML: bad WSDL version refused");
 	tba_buf_free(&base);
 	tba_buf_free(&xml);
@@ -156,7 +156,7 @@ test_params_and_form(void)
 	struct tba_buf base;
 	struct tba_oauth_req r = {
 		.method = "POST", .url = &u, .form = &form, .consumer_key = "k ey", .token = "t+",
-		.nonce = "abcdef", .timestamp = "1", .sigmethod = TBA_SIG_HMAC_SHA1,
+		.nonce = "abcdef", .timestamp = 1, .sigmethod = TBA_SIG_HMAC_SHA1,
 	};
 
 	tba_params_init(&form);
@@ -207,6 +207,10 @@ test_checks(void)
 	ok(tba_oauth_nonce_new(n, TBA_NONCE_GEN) == TBA_OK && strlen(n) == TBA_NONCE_GEN &&
 	    tba_oauth_nonce_ok(n), "generated nonce: %s", n);
 	ok(tba_oauth_nonce_new(n2, TBA_NONCE_GEN) == TBA_OK && strcmp(n, n2) != 0, "nonces differ");
+	ok(TBA_NONCE_GEN >= 20, "the agent's nonces have at least 20 characters");
+	ok(tba_oauth_nonce_new(big, TBA_NONCE_MAX) == TBA_OK && strlen(big) == TBA_NONCE_MAX &&
+	    tba_oauth_nonce_ok(big), "a %d-character nonce (more than one draw's worth)",
+	    TBA_NONCE_MAX);
 	for (i = 0; i < 2000; i++) {
 		size_t j;
 		tba_oauth_nonce_new(n, TBA_NONCE_GEN);
@@ -237,8 +241,8 @@ test_checks(void)
 }
 
 /*
- * Nonces come from a per-thread pool of random bytes: a forked child and
- * its parent must not draw the same bytes, and neither may two threads.
+ * A forked child and its parent must not draw the same nonce (OpenSSL
+ * reseeds after fork), and neither may two threads.
  */
 static void *
 nonce_thread(void *arg)
@@ -256,7 +260,7 @@ test_nonce_fork(void)
 	int p[2], st = 0;
 	ssize_t k;
 
-	/* The pool is filled here, before the fork: the child inherits a copy. */
+	/* The generator has run before the fork: the child inherits its state. */
 	tba_oauth_nonce_new(mine, TBA_NONCE_GEN);
 	if (pipe(p) != 0 || (pid = fork()) < 0) {
 		ok(0, "pipe/fork");

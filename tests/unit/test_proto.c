@@ -89,27 +89,48 @@ test_random(void)
 	tba_buf_free(&want);
 }
 
+/*
+ * A timestamp is a JSON number printed as an integer and read back by one
+ * function. cJSON prints up to 15 digits exactly (any date before the year
+ * 31 million); past that it switches to exponent form.
+ */
 static void
 test_int(void)
 {
-	static const long long v[] = {0, 7, -7, 1700000000, 9223372036854775807LL,
-	    -9223372036854775807LL - 1};
-	static const char *want[] = {"{\"parameters\":{\"n\":0}}", "{\"parameters\":{\"n\":7}}",
-	    "{\"parameters\":{\"n\":-7}}", "{\"parameters\":{\"n\":1700000000}}",
-	    "{\"parameters\":{\"n\":9223372036854775807}}",
-	    "{\"parameters\":{\"n\":-9223372036854775808}}"};
-	struct tba_proto_writer w;
+	static const double ok_v[] = {0, 7, 1700000000, 999999999999999.0};
+	static const char *want[] = {"{\"parameters\":{\"timestamp\":0}}",
+	    "{\"parameters\":{\"timestamp\":7}}", "{\"parameters\":{\"timestamp\":1700000000}}",
+	    "{\"parameters\":{\"timestamp\":999999999999999}}"};
+	static const double bad_v[] = {-1, 1.5, 9007199254740992.0, 1e300};
 	struct tba_buf b;
+	cJSON *o, *s;
+	int64_t t;
 	size_t i;
 
 	tba_buf_init(&b, 4096);
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	for (i = 0; i < sizeof(ok_v) / sizeof(ok_v[0]); i++) {
 		tba_buf_reset(&b);
-		tba_proto_writer_begin(&w, &b);
-		tba_proto_writer_int(&w, "n", v[i]);
-		tba_proto_writer_end(&w);
-		is_str(tba_buf_str(&b), want[i], "integer %lld", v[i]);
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "timestamp", ok_v[i]);
+		ok(tba_proto_reply(o, &b) == TBA_OK, "reply %s", want[i]);
+		is_str(tba_buf_str(&b), want[i], "printed as an integer");
+		t = -1;
+		is_int(tba_proto_int(cJSON_GetObjectItem(o, "timestamp"), "timestamp", &t), TBA_OK,
+		    "read back");
+		is_int(t, (long long)ok_v[i], "same value");
+		cJSON_Delete(o);
 	}
+	for (i = 0; i < sizeof(bad_v) / sizeof(bad_v[0]); i++) {
+		o = cJSON_CreateNumber(bad_v[i]);
+		is_int(tba_proto_int(o, "timestamp", &t), TBA_ERR_PROTO, "%g refused", bad_v[i]);
+		cJSON_Delete(o);
+	}
+	s = cJSON_CreateString("1700000000");
+	is_int(tba_proto_int(s, "timestamp", &t), TBA_ERR_PROTO, "a string refused");
+	ok(strstr(tba_errmsg(TBA_ERR_PROTO), "timestamp") != NULL, "message names it: %s",
+	    tba_errmsg(TBA_ERR_PROTO));
+	cJSON_Delete(s);
+	is_int(tba_proto_int(NULL, "timestamp", &t), TBA_ERR_PROTO, "absent refused");
 	tba_buf_free(&b);
 }
 
