@@ -418,6 +418,16 @@ dispatch_audit(const struct peer *peer, const struct tba_proto_req *q, const str
 	    (q->method == TBA_PM_LOCK || q->method == TBA_PM_UNLOCK) ? "done" : "refused");
 }
 
+/* AccessToken's reply tree holds a copy of the access token: wiped before it is freed. */
+static void
+dispatch_wipe_token(cJSON *reply)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(reply, "access_token");
+
+	if (cJSON_IsString(v))
+		tba_wipe(v->valuestring, strlen(v->valuestring));
+}
+
 void
 dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t len,
     struct tba_buf *out)
@@ -452,6 +462,7 @@ dispatch(struct agent_ctx *ctx, const struct peer *peer, const char *msg, size_t
 reply:
 	if (r != TBA_OK)
 		dispatch_error(en, r, &rq.fail, out);
+	dispatch_wipe_token(reply);
 	cJSON_Delete(reply);
 	tba_url_free(&u);
 	tba_proto_req_free(&q);

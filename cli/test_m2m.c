@@ -49,6 +49,23 @@ test_m2m_skew(const char *host, const struct http_conf *conf, CURL *h)
 	return (long)(server - time(NULL));
 }
 
+/* After a login that worked: a clock more than a minute off will soon break the JWT's iat/exp. */
+static void
+test_m2m_skew_note(const struct http_resp *resp)
+{
+	time_t server;
+	long skew;
+
+	if (resp->date == NULL || (server = curl_getdate(resp->date, NULL)) == (time_t)-1)
+		return;
+	skew = (long)(server - time(NULL));
+	if (skew > -M2M_SKEW_WARN && skew < M2M_SKEW_WARN)
+		return;
+	printf("Clock skew: this machine's clock is %ld s %s the server's (Date: %s); the JWT's iat\n"
+	    "  and exp come from it: set it right (NTP) before NetSuite refuses them.\n",
+	    skew < 0 ? -skew : skew, skew > 0 ? "behind" : "ahead of", resp->date);
+}
+
 static void
 test_m2m_where(void)
 {
@@ -196,6 +213,7 @@ test_m2m(const char *name, const char *host, const struct http_conf *conf,
 	if (resp.status >= 200 && resp.status < 300) {
 		printf("OK: M2M profile %s can log in to NetSuite account %s (HTTP %ld, %ld ms)\n", name,
 		    a->account, resp.status, resp.ms);
+		test_m2m_skew_note(&resp);
 		ret = TBA_EXIT_OK;
 		goto out;
 	}

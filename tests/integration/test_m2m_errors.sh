@@ -52,6 +52,13 @@ expect_grep "host refusal names the host" "7654321.suitetalk.api.netsuite.com" "
 expect_rc "plain http is refused" 1 "$TBA" curl good "http://$M2M_HOST/services/rest/record/v1/customer" "${NS[@]}"
 expect_eq "nothing was sent for refused hosts" "$(wc -l <"$STANDIN_LOG")" "$lines"
 
+# --- a clock two minutes behind the server's: still OK, and tba test says so.
+stop_standin
+start_standin --port "$PORT" --m2m "$M2M_FILE" --clock-offset 120 || exit 1
+expect_rc "tba test with the server's clock 2 min ahead: OK" 0 "$TBA" test good "${NS[@]}"
+expect_grep "tba test reports the clock skew" "Clock skew: this machine's clock is 1[12][0-9] s behind" "$T_DIR/out"
+good_token=$("$TBA" token good)   # tba test made a new one
+
 # --- a refused exchange (invalid_client).
 stop_standin
 start_standin --port "$PORT" --m2m "$M2M_FILE" --m2m-refuse || exit 1
