@@ -72,7 +72,7 @@ for o in --token --socket --max-skew --audit-log --allow-uid --sessions; do
 	agent_err "$o without value" "option $o needs a value" "$o"
 done
 agent_err "--foreground with a value" "option --foreground takes no value" --foreground=1
-agent_err "bad --max-skew" "--max-skew wants seconds" --max-skew x --token pkcs11:
+agent_err "bad --max-skew" "--max-skew wants" --max-skew x --token pkcs11:
 agent_err "bad --sessions" "--sessions wants" --sessions 99 --token pkcs11:
 agent_err "bad --allow-uid" "--allow-uid: no user" --allow-uid no-such-user-xyz --token pkcs11:
 agent_err "stray argument" "unexpected argument 'extra'" extra --token pkcs11:
