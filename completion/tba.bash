@@ -27,7 +27,7 @@ _tba_opts()
 	list) echo "--json --help" ;;
 	header) echo "--form --timestamp --nonce --json --help" ;;
 	passport) echo "--xml --json --timestamp --nonce --help" ;;
-	curl) echo "-X --request -H --header -d --data --data-ascii --data-binary --data-raw
+	curl) echo "-X --request -H --header -d --data --data-binary --data-raw
 		--data-urlencode --json -G --get -i --include -I --head -o --output -D --dump-header
 		-w --write-out -f --fail --fail-with-body -L --location --max-redirs --retry
 		--retry-delay --connect-to --resolve --cacert --connect-timeout -m --max-time

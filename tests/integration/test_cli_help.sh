@@ -68,12 +68,14 @@ agent_err "unknown long option" "unknown option --frob" --frob
 agent_err "unknown long option with a value" "unknown option --frob\." --frob=1
 agent_err "unknown short option" "unknown option -z" -z
 agent_err "unknown short option in a cluster" "unknown option -z" -fz
-for o in --token --socket --max-skew --audit-log --allow-uid --sessions; do
+for o in --token --socket --max-skew --audit-log --allow-uid --sessions --lock-after --connect-to --cacert; do
 	agent_err "$o without value" "option $o needs a value" "$o"
 done
 agent_err "--foreground with a value" "option --foreground takes no value" --foreground=1
-agent_err "bad --max-skew" "--max-skew wants .*seconds" --max-skew x --token pkcs11:
+agent_err "bad --max-skew" "--max-skew wants" --max-skew x --token pkcs11:
 agent_err "bad --sessions" "--sessions wants" --sessions 99 --token pkcs11:
+agent_err "bad --lock-after" "--lock-after wants" --lock-after x --token pkcs11:
+agent_err "bad --connect-to" "--connect-to wants" --connect-to x --token pkcs11:
 agent_err "bad --allow-uid" "--allow-uid: no user" --allow-uid no-such-user-xyz --token pkcs11:
 agent_err "stray argument" "unexpected argument 'extra'" extra --token pkcs11:
 expect_rc "tba-agent --help exits 0" 0 "$TBA_AGENT" --help

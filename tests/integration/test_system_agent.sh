@@ -51,7 +51,8 @@ for i in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 check "the socket is there before the agent" test -S "$SOCK"
 chgrp "$SOCK_GID" "$SOCK" && chmod 0660 "$SOCK"
 
-# Clients name the socket; their environment has no token and no PIN.
+# Clients name the socket; their environment has no token, no PIN and no
+# TBA_AGENT_UID: the listener they check is the socket's creator, root.
 client() { # client UID GID CMD...
 	local uid=$1 gid=$2
 	shift 2
