@@ -28,6 +28,7 @@
 #include <p11-kit/uri.h>
 
 #include "agent.h"
+#include "tba/getopt.h"
 #include "tba/log.h"
 #include "tba/mem.h"
 #include "tba/tty.h"
@@ -154,7 +155,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->csh = -1;
 	o->sessions = AGENT_SESSIONS_DEFAULT;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fsckh", lo, NULL)) != -1) {
+	while ((c = tba_getopt(argc, argv, ":fsckh", lo)) != -1) {
 		switch (c) {
 		case 'T': o->token = optarg; break;
 		case 'S':

@@ -2,7 +2,7 @@
  * cli.h - the tba command-line tool: one function per subcommand.
  *
  * Each cmd_* gets argv with argv[0] = the subcommand name, parses its own
- * options with getopt_long (permutation on, so options may follow the
+ * options with tba_getopt (getopt_long with permutation, so options may follow the
  * positional arguments, as in curl) and returns the process exit code.
  */
 #ifndef TBA_CLI_H
@@ -49,16 +49,6 @@ int cli_fail(tba_err r, const char *what);
 
 /* Prints a usage error line plus "Try 'tba CMD --help'." and returns TBA_EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-struct option;
-/*
- * getopt_long(argc, argv, shortopts, longopts, NULL), except that a long
- * option given as a prefix of its name ("--hea" for "--header") is unknown:
- * returns '?' with argv[optind - 1] the element as given. Options are never
- * matched by prefix in tba, so a script's meaning cannot change when an
- * option is added.
- */
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* The token URI: --token if given, else $TBA_TOKEN, else NULL. */
 const char *cli_token_uri(const char *opt);

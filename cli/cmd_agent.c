@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tba/getopt.h"
 #include "tba/agentc.h"
 #include "tba/buf.h"
 #include "tba/mem.h"
@@ -113,7 +114,7 @@ agent_opts(const char *cmd, const char *help, unsigned allowed, int argc, char *
 	int c;
 
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, ":h", longopts)) != -1) {
+	while ((c = tba_getopt(argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(help, stdout);

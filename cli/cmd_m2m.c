@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tba/getopt.h"
 #include "tba/profile.h"
 #include "tba/token.h"
 #include "tba/x509.h"
@@ -309,7 +310,7 @@ m2m_opts_parse(const char *sub, int argc, char **argv, struct m2m_opts *o)
 	int c;
 
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, ":h", longopts)) != -1) {
+	while ((c = tba_getopt(argc, argv, ":h", longopts)) != -1) {
 		if (c == 'h') {
 			fputs(m2m_help, stdout);
 			return TBA_EXIT_OK;

@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "tba/getopt.h"
 #include "tba/agentc.h"
 #include "tba/jwt.h"
 #include "tba/mem.h"
@@ -85,7 +86,7 @@ oauth2_opts(const char *cmd, const char *help, int argc, char **argv, int *renew
 
 	opterr = 0;
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, ":h", lo)) != -1) {
+	while ((ch = tba_getopt(argc, argv, ":h", lo)) != -1) {
 		if (ch == 'h') {
 			fputs(help, stdout);
 			return TBA_EXIT_OK;

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "http.h"
 #include "test_m2m.h"
+#include "tba/getopt.h"
 #include "tba/buf.h"
 #include "tba/profile.h"
 
@@ -327,7 +328,7 @@ cmd_test(int argc, char **argv)
 	conf.max_time = 60;
 	optind = 1;
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, ":v", longopts)) != -1) {
+	while ((c = tba_getopt(argc, argv, ":v", longopts)) != -1) {
 		switch (c) {
 		case OPT_CONNECT_TO:
 			r = http_list_add(&conf.connect_to, optarg);

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tba/getopt.h"
 #include "tba/hmac.h"
 #include "tba/mem.h"
 #include "tba/profile.h"
@@ -297,7 +298,7 @@ cmd_import(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, ":h", longopts)) != -1) {
+	while ((c = tba_getopt(argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
 		case 'a': o.account = optarg; break;
 		case 'c': o.consumer_key = optarg; break;
@@ -382,7 +383,7 @@ token_opts(const char *cmd, const char *help, int argc, char **argv, const char 
 	int c;
 
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, ":h", longopts)) != -1) {
+	while ((c = tba_getopt(argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
 		case 't':
 			*token = optarg;

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "curl.h"
+#include "tba/getopt.h"
 #include "tba/oauth.h"
 #include "tba/url.h"
 
@@ -541,7 +542,7 @@ curl_opts_parse(int argc, char **argv, struct curl_opts *o)
 	optind = 1;
 	opterr = 0;
 	while (ret < 0 &&
-	       (c = cli_getopt(argc, argv, ":X:H:A:d:GIiD:o:w:fLm:x:ksSv", curl_longopts)) != -1) {
+	       (c = tba_getopt(argc, argv, ":X:H:A:d:GIiD:o:w:fLm:x:ksSv", curl_longopts)) != -1) {
 		if (c == OPT_HELP) {
 			curl_opts_help();
 			ret = TBA_EXIT_OK;

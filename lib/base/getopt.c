@@ -1,17 +1,17 @@
 /*
- * cli_getopt.c - getopt_long without abbreviations.
+ * getopt.c - getopt_long without abbreviations.
  *
  * getopt_long accepts any unique prefix of a long option, so "--head"
  * silently meant "--header" in tba curl, and an option added later turns a
  * once-unique prefix into an ambiguous one: a script's meaning would change
- * with the tool's version. tba (like curl) matches long options only when
- * spelled in full.
+ * with the tool's version. tba and tba-agent (like curl) match long options
+ * only when spelled in full.
  */
 #include <getopt.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "cli.h"
+#include "tba/getopt.h"
 
 /*
  * 1 when the element that named long option lo was spelled in full.
@@ -20,7 +20,7 @@
  * argv[optind - 1] (optarg then points at that element's start).
  */
 static int
-cli_getopt_full(char **argv, const struct option *lo, int *elem)
+getopt_full(char **argv, const struct option *lo, int *elem)
 {
 	const char *a;
 	size_t n;
@@ -37,14 +37,14 @@ cli_getopt_full(char **argv, const struct option *lo, int *elem)
 }
 
 int
-cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+tba_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	int c, idx = -1, elem;
 
 	c = getopt_long(argc, argv, shortopts, longopts, &idx);
 	if (c == -1 || c == '?' || c == ':' || idx < 0)
 		return c;
-	if (!cli_getopt_full(argv, &longopts[idx], &elem)) {
+	if (!getopt_full(argv, &longopts[idx], &elem)) {
 		/* Callers name argv[optind - 1] in their "unknown option" line. */
 		optind = elem + 1;
 		optopt = 0;

@@ -1,6 +1,6 @@
 /*
- * test_cli_getopt.c - long options are matched only when spelled in full
- * (cli/cli_getopt.c), whatever the form: --name, --name=value, --name value,
+ * test_getopt.c - long options are matched only when spelled in full
+ * (lib/base/getopt.c), whatever the form: --name, --name=value, --name value,
  * after positional arguments (permutation), next to short options.
  */
 #include <getopt.h>
@@ -9,7 +9,7 @@
 
 #include "tap.h"
 
-#include "../../cli/cli_getopt.c"
+#include "tba/getopt.h"
 
 static const struct option lo[] = {
 	{"header", required_argument, NULL, 'H'},
@@ -38,7 +38,7 @@ run(const char **args, char *out, size_t outlen)
 	out[0] = '\0';
 	optind = 1;
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, ":H:Im:", lo)) != -1) {
+	while ((c = tba_getopt(argc, argv, ":H:Im:", lo)) != -1) {
 		k = strlen(out);
 		if (c == '?') {
 			snprintf(out + k, outlen - k, "?%s ", argv[optind - 1]);
