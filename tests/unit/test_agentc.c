@@ -95,10 +95,17 @@ test_connect(void)
 	struct tba_agentc *c = NULL;
 	char missing[200];
 
+	/* No TBA_AGENT_SOCK: the default sockets, none of which may exist here. */
 	unsetenv("TBA_AGENT_SOCK");
-	is_int(tba_agentc_connect(NULL, &c), TBA_ERR_AGENT, "no socket named");
-	ok(strstr(tba_errmsg(TBA_ERR_AGENT), "tba-agent") != NULL, "says how to start one: %s",
-	    tba_errmsg(TBA_ERR_AGENT));
+	setenv("XDG_RUNTIME_DIR", sockdir, 1);
+	snprintf(missing, sizeof(missing), "/tmp/tba-%ld/agent.sock", (long)getuid());
+	if (access(missing, F_OK) == 0)
+		ok(1, "# SKIP an agent's default socket %s exists on this machine", missing);
+	else {
+		is_int(tba_agentc_connect(NULL, &c), TBA_ERR_AGENT, "no socket named, none by default");
+		ok(strstr(tba_errmsg(TBA_ERR_AGENT), "tba-agent") != NULL,
+		    "says how to start one: %s", tba_errmsg(TBA_ERR_AGENT));
+	}
 	snprintf(missing, sizeof(missing), "%s/none", sockdir);
 	is_int(tba_agentc_connect(missing, &c), TBA_ERR_AGENT, "no agent at the path");
 	ok(strstr(tba_errmsg(TBA_ERR_AGENT), missing) != NULL, "names the path: %s",
