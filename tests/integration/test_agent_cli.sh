@@ -114,10 +114,12 @@ case "$state" in ""|Z*) pass "the agent has exited when -k returns";; *) fail "t
 expect_rc "no agent: exit 2" 2 env TBA_AGENT_SOCK="$T_DIR/none.sock" "$TBA" list
 expect_grep "no agent: says how to start one" "no agent at $T_DIR/none.sock.*eval \"\\\$\(tba-agent\)\"" "$T_DIR/err"
 # Unset, the client also tries /tmp/tba-UID/agent.sock, which any agent of this
-# uid on the machine may hold: as root, look from a private /tmp.
+# uid on the machine may hold: as root, look with a private /tmp/tba-UID.
 if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
+	mkdir -p -m 0700 "/tmp/tba-$(id -u)"
 	expect_rc "TBA_AGENT_SOCK unset: exit 2" 2 unshare --mount --propagation private \
-		sh -c 'mount -t tmpfs tba-test /tmp && exec env -u TBA_AGENT_SOCK "$0" header ns GET https://x/' "$TBA"
+		sh -c 'mount -t tmpfs tba-test "/tmp/tba-$(id -u)" &&
+			exec env -u TBA_AGENT_SOCK "$0" header ns GET https://x/' "$TBA"
 elif [ ! -e "/tmp/tba-$(id -u)/agent.sock" ]; then
 	expect_rc "TBA_AGENT_SOCK unset: exit 2" 2 env -u TBA_AGENT_SOCK "$TBA" header ns GET https://x/
 fi

@@ -6,12 +6,15 @@
 # read from each agent's own audit log.
 #
 # /tmp/tba-UID is shared by every process of this uid: as root the test runs
-# in its own mount namespace with a private /tmp, so neither a real agent
+# in its own mount namespace with a private /tmp/tba-UID (only that folder:
+# the checkout and the build may live under /tmp), so neither a real agent
 # nor another test sees its agents (nor it theirs).
 if [ -z "${TBA_PRIVATE_TMP:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
 	unshare --mount true 2>/dev/null; then
-	exec unshare --mount --propagation private env TBA_PRIVATE_TMP=1 TMPDIR=/tmp bash -c \
-		'mount -t tmpfs -o mode=1777 tba-test /tmp && exec bash "$0"' "${BASH_SOURCE[0]}"
+	mkdir -p -m 0700 "/tmp/tba-$(id -u)"
+	exec unshare --mount --propagation private env TBA_PRIVATE_TMP=1 bash -c \
+		'mount -t tmpfs -o mode=0700 tba-test "/tmp/tba-$(id -u)" && exec bash "$0"' \
+		"${BASH_SOURCE[0]}"
 fi
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
