@@ -65,7 +65,7 @@ int
 conn_read(struct conn *c, long now_ms)
 {
 	char chunk[CONN_READ_CHUNK];
-	size_t room;
+	size_t room, used = 0;
 	ssize_t n;
 	int r = CONN_AGAIN;
 
@@ -82,13 +82,23 @@ conn_read(struct conn *c, long now_ms)
 		}
 		if (c->in.len == 0)
 			c->started_ms = now_ms;
+		if ((size_t)n > used)
+			used = (size_t)n;
 		/* Cannot fail: n fits the room left under the buffer's maximum. */
 		if (tba_buf_put(&c->in, chunk, (size_t)n) != TBA_OK) {
 			c->eof = c->doomed = 1;
 			break;
 		}
+		/*
+		 * A message is complete: answer it rather than ask the socket
+		 * again (a recv that says EAGAIN). Pipelined ones still waiting
+		 * there are read after it, their socket being readable.
+		 */
+		if (memchr(chunk, '\0', (size_t)n) != NULL)
+			break;
 	}
-	tba_wipe(chunk, sizeof(chunk));
+	/* Only what recv wrote: the whole chunk would cost more than the request. */
+	tba_wipe(chunk, used);
 	if (conn_ready(c))
 		r = CONN_READY;
 	else if (c->eof)

@@ -38,9 +38,10 @@ struct conn *conn_new(int fd, const struct peer *peer);
 /* Wipes the buffers, closes the fd, frees. NULL is a no-op. */
 void conn_free(struct conn *c);
 /*
- * Reads what the socket holds (at most one message's worth). CONN_READY: a
- * complete message (or one past the size limit) is buffered; CONN_AGAIN:
- * wait for more; CONN_CLOSE: the peer is gone with nothing left to answer.
+ * Reads until a message is complete, the socket is empty or one message's
+ * worth is buffered. CONN_READY: a complete message (or one past the size
+ * limit) is buffered; CONN_AGAIN: wait for more; CONN_CLOSE: the peer is
+ * gone with nothing left to answer.
  */
 int conn_read(struct conn *c, long now_ms);
 /* 1 when a complete message, or an oversized one, waits in c->in. */
