@@ -165,6 +165,18 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+int
+http_keep_start(void *ctx, const struct http_resp *r, const char *p, size_t n)
+{
+	struct tba_buf *b = ctx;
+
+	if (b->len + n > b->max)
+		n = b->max - b->len;
+	if (n > 0 && tba_buf_put(b, p, n) != TBA_OK)
+		return -1;
+	return 0;
+}
+
 static size_t
 http_body_cb(char *p, size_t size, size_t nmemb, void *arg)
 {

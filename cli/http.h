@@ -61,6 +61,12 @@ struct http_sink {
 	int (*body)(void *ctx, const struct http_resp *r, const char *p, size_t n);
 };
 
+/*
+ * A body() callback that keeps the start of the body in the tba_buf ctx, up
+ * to its max, and drops the rest without an error: for reading an error code.
+ */
+int http_keep_start(void *ctx, const struct http_resp *r, const char *p, size_t n);
+
 struct http_resp {
 	long status;                 /* last status line seen; 0 before any */
 	char *location;              /* Location header of the final block, or NULL */

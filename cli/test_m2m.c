@@ -149,18 +149,6 @@ test_m2m_token(const char *name, const struct auth_profile *a, const char *host,
 	return TBA_EXIT_FAIL;
 }
 
-static int
-test_m2m_keep(void *ctx, const struct http_resp *resp, const char *p, size_t n)
-{
-	struct tba_buf *b = ctx;
-
-	if (b->len + n > b->max)
-		n = b->max - b->len;
-	if (n > 0 && tba_buf_put(b, p, n) != TBA_OK)
-		return -1;
-	return 0;
-}
-
 int
 test_m2m(const char *name, const char *host, const struct http_conf *conf,
     struct tba_agentc *ac, CURL *h)
@@ -198,7 +186,7 @@ test_m2m(const char *name, const char *host, const struct http_conf *conf,
 	req.url = tba_buf_str(&url);
 	sink.ctx = &body;
 	sink.header = NULL;
-	sink.body = test_m2m_keep;
+	sink.body = http_keep_start;
 	r = http_exchange(h, ac, &req, conf, &sink, &resp);
 	if (r == TBA_ERR_NETWORK) {
 		printf("FAILED: M2M profile %s got a token but cannot reach %s: %s failure.\n"

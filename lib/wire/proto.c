@@ -514,6 +514,26 @@ tba_proto_request(const char *method, const cJSON *params, struct tba_buf *out)
 	return r;
 }
 
+/*
+ * The error message as it goes on the wire: at most cleansz - 1 bytes of
+ * printable ASCII (others become '?'), so text built from peer input is
+ * always valid JSON text. Returns its length.
+ */
+static size_t
+proto_clean(const char *message, char *clean, size_t cleansz)
+{
+	size_t i;
+
+	if (message == NULL)
+		message = "";
+	for (i = 0; message[i] != '\0' && i < cleansz - 1; i++) {
+		unsigned char c = (unsigned char)message[i];
+		clean[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	clean[i] = '\0';
+	return i;
+}
+
 tba_err
 tba_proto_error(enum tba_proto_ename e, const char *message, struct tba_buf *out)
 {
@@ -522,13 +542,7 @@ tba_proto_error(enum tba_proto_ename e, const char *message, struct tba_buf *out
 	size_t start = out->len;
 	tba_err r;
 
-	if (message == NULL)
-		message = "";
-	for (i = 0; message[i] != '\0' && i < sizeof(clean) - 1; i++) {
-		unsigned char c = (unsigned char)message[i];
-		clean[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	clean[i] = '\0';
+	i = proto_clean(message, clean, sizeof(clean));
 	if ((r = tba_buf_puts(out, "{\"error\":\"")) == TBA_OK &&
 	    (r = tba_buf_puts(out, tba_proto_ename_str(e))) == TBA_OK &&
 	    (r = tba_buf_puts(out, "\",\"parameters\":{\"message\":")) == TBA_OK &&
@@ -547,16 +561,10 @@ tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON 
 	cJSON *j = NULL, *p, *dup;
 	const cJSON *v;
 	char clean[1024], *txt = NULL;
-	size_t i, start = out->len;
+	size_t start = out->len;
 	tba_err r;
 
-	if (message == NULL)
-		message = "";
-	for (i = 0; message[i] != '\0' && i < sizeof(clean) - 1; i++) {
-		unsigned char c = (unsigned char)message[i];
-		clean[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	clean[i] = '\0';
+	(void)proto_clean(message, clean, sizeof(clean));
 	if ((j = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(j, "error", tba_proto_ename_str(e)) == NULL ||
 	    (p = cJSON_AddObjectToObject(j, "parameters")) == NULL ||
