@@ -29,6 +29,7 @@ import os
 import socket
 import struct
 import threading
+import time
 import urllib.parse
 
 try:
@@ -39,6 +40,7 @@ except ImportError:  # requests is optional
 __all__ = ["Agent", "AgentError", "AgentUnreachable", "Auth", "default_paths"]
 
 PREFIX = "io.tba.Agent."
+_BUSY_SEC = 40.0  # how long access_token() asks again while the agent is busy
 MAX_MESSAGE = 65536  # bytes per message, NUL included
 TIMEOUT = 120.0  # seconds; a slow token may take a while to sign
 
@@ -237,8 +239,24 @@ class Agent:
         return self.call("Passport", params)
 
     def access_token(self, profile, renew=False):
-        """An M2M profile's access token: access_token, token_type, expires_at, scope."""
-        return self.call("AccessToken", {"profile": profile, "renew": bool(renew)})
+        """An M2M profile's access token: access_token, token_type, expires_at, scope.
+
+        An AuthorizationFailed with "retry": true means the agent had too many
+        requests waiting on token exchanges (it keeps its workers free for
+        everyone else): asked again, backing off from 20 ms to 1 s, for as
+        long as one exchange may take (40 s), as the C client does."""
+        params = {"profile": profile, "renew": bool(renew)}
+        waited, pause = 0.0, 0.02
+        while True:
+            try:
+                return self.call("AccessToken", params)
+            except AgentError as e:
+                if (e.name != PREFIX + "AuthorizationFailed" or
+                        e.parameters.get("retry") is not True or waited >= _BUSY_SEC):
+                    raise
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 1.0)
 
 
 def _form_pairs(body, content_type):

@@ -3,7 +3,8 @@
 # python3-requests: a Bearer token from the agent (the stand-in verified the
 # agent's JWT with python3-jwt and python3-cryptography, and checks the
 # Bearer token on every request), one renewal and resend when the server
-# answers 401, and Agent.access_token's fields.
+# answers 401, Agent.access_token's fields, and a burst of first calls on a
+# slow endpoint (the client asks again while the agent is busy).
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$TBA_SRC/tests/integration/standin.sh"
@@ -11,6 +12,7 @@
 
 new_token m2m-py
 m2m_profile m2m ES256 client-py CERT-py || { fail "m2m new"; finish; }
+m2m_profile pyburst ES256 client-pyb CERT-pyb || { fail "m2m new pyburst"; finish; }
 start_standin --m2m "$M2M_FILE" || exit 1
 start_agent "${NS[@]}" || exit 1
 
@@ -74,4 +76,35 @@ while IFS= read -r line; do
 done <"$T_DIR/py.out"
 [ -s "$T_DIR/py.err" ] && fail "m2m.py ran cleanly" "$(tail -n 20 "$T_DIR/py.err")"
 expect_eq "exchanges: the first token, the renew, and the 401 renewal" "$(m2m_exchanges CERT-py)" 3
+
+# A burst of first access_token() calls on a slow endpoint: the agent answers
+# the requests past its waiting cap with AuthorizationFailed "retry": true,
+# and the client asks again until the one exchange is done.
+PORT=$STANDIN_PORT
+stop_standin
+start_standin --port "$PORT" --m2m "$M2M_FILE" --m2m-delay 3 || exit 1
+"$PY" - "$TBA_SRC" >"$T_DIR/burst.out" 2>"$T_DIR/burst.err" <<'PY'
+import os, sys, threading
+sys.path.insert(0, os.path.join(sys.argv[1], "python"))
+import tba_agent
+n, got, errs = 16, [], []
+barrier = threading.Barrier(n)
+def one():
+    a = tba_agent.Agent()
+    barrier.wait()
+    try:
+        got.append(a.access_token("pyburst")["access_token"])
+    except tba_agent.AgentError as e:
+        errs.append(str(e))
+threads = [threading.Thread(target=one) for _ in range(n)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print("ok=%d tokens=%d errors=%d" % (len(got), len(set(got)), len(errs)))
+for e in errs[:3]:
+    print(e, file=sys.stderr)
+PY
+expect_eq "burst of 16 access_token(): all served with the one token" "$(cat "$T_DIR/burst.out")" \
+	"ok=16 tokens=1 errors=0"
+[ -s "$T_DIR/burst.err" ] && echo "# $(head -n 3 "$T_DIR/burst.err")"
+expect_eq "burst: one exchange" "$(m2m_exchanges CERT-pyb)" 1
 finish
