@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * audit.c - one line per signature, refusal, lock or unlock: to stderr (the
  * journal under systemd; syslog's authpriv in the background) and, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.c - the I/O of one client connection: reading messages into a
  * bounded buffer, answering them in order, sending the replies without ever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.h - one client connection of tba-agent: its buffers and the I/O on
  * them (conn.c); who runs it when is server.c's business.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * m2m.c - OAuth 2.0 access tokens for M2M profiles.
  *

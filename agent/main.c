@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - tba-agent: options, the PIN, daemonizing, signals.
  *

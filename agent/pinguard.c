@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pinguard.c - the locked agent's PIN check: a salted PBKDF2 hash compared
  * in constant time, and ssh-agent's growing delay after wrong PINs, one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pinguard.h - what a locked agent knows about its PIN: a salted slow hash,
  * so Unlock can turn a wrong PIN away without the token (whose retry counter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * profiles.c - the profiles the agent serves, read from the token at start,
  * every second (watch.c), on SIGHUP, when a request names a profile the

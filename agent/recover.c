@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * recover.c - a token that went away comes back by itself; idle sessions
  * are kept alive.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * recover.h - the whole interface between pool.c and recover.c.
  *

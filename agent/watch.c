@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * watch.c - the agent's once-a-second chores, on a thread of their own so
  * that neither the event loop nor a request waits for them:

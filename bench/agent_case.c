@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * agent_case.c - the agent over its socket, with a lean raw client.
  *

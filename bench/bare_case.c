@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bare_case.c - the token behind a bare socket server: the reference for any agent.
  *

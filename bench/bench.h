@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench.h - tba-bench: the agent measured against the token's own limit.
  *

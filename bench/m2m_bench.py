@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """m2m_bench.py SOCKET M2M_PROFILE TBA_PROFILE URL AGENT_LOG [SECONDS] [RENEWALS]
 
 The M2M cases of bench/m2m, against a running agent:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The alternative a user would pick: python3-oauthlib signing in software.
 
 usage: oauthlib_bench.py --seconds S URL   sign in a loop for S seconds, print

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spawn_case.c - programs started per call: tba header, the floor, Python.
  *

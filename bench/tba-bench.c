@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tba-bench.c - the agent measured against the token's own limit.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token_case.c - the limit: the token's own HMAC rate, in process.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* auth.c - the Authorization header for a request, by the profile's kind (see auth.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth.h - the Authorization header for one request, given the profile:
  * an OAuth 1.0a signature from the agent (Sign) for TBA profiles, or

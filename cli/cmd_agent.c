@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_agent.c - tba list, header, passport, lock, unlock: the commands that
  * talk to tba-agent at TBA_AGENT_SOCK.

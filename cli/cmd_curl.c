@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_curl.c - tba curl: send signed HTTP requests, curl-style.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_m2m.c - tba m2m new | cert-id | cert | rotate: the OAuth 2.0 M2M key
  * pair generated in the token, its self-signed certificate and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_oauth2.c - tba token and tba exec: OAuth 2.0 access tokens of M2M
  * profiles, from the agent (which builds, signs and exchanges the JWT and

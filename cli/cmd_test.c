@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_test.c - tba test: can this profile log in to its NetSuite account?
  *

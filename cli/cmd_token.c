@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_token.c - tba import, tba keys, tba delete: the commands that talk to
  * the token directly (man/tba.1). Everything the user typed is checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curl.h - the parts of `tba curl`, shared by its files:
  *   cmd_curl.c    the command: request loop (sign, send, retry, redirect)

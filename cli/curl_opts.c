@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curl_opts.c - tba curl's options: curl's names and meanings, checked so
  * that what is sent is what was signed and allowed.

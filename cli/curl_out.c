@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curl_out.c - where tba curl's output goes: the body to stdout or -o, the
  * headers to -i and -D, the items of a page to --paginate, and -w's report.

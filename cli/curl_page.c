@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curl_page.c - tba curl --paginate: NetSuite's collections, every page.
  *

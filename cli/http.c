@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.c - signed HTTP exchanges through libcurl (see http.h).
  */

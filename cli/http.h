@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.h - signed HTTP exchanges through libcurl, shared by `tba curl` and
  * `tba test`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - tba: dispatch to the subcommand. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_m2m.c - tba test for M2M (OAuth 2.0 client credentials) profiles.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_m2m.h - tba test for M2M profiles (cmd_test.c hands them over). */
 #ifndef TBA_CLI_TEST_M2M_H
 #define TBA_CLI_TEST_M2M_H

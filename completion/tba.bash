@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash completion for tba and tba-agent.
 #
 # Installed as .../bash-completion/completions/tba and .../tba-agent, or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tba_agent - talk to tba-agent from Python (standard library only).
 
     import requests, tba_agent

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Initialise a free SoftHSM slot as a token, PINs read from files.
 
 softhsm2-util only takes PINs from argv or a terminal; this keeps them out of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * agentc.h - the client side of the agent protocol (doc/PROTOCOL.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * getopt.h - command-line options without abbreviations, for tba and
  * tba-agent.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmac.h - the OAuth key and HMAC in software (OpenSSL).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jwt.h - OAuth 2.0 client credentials (M2M) for NetSuite: the JWT client
  * assertion (RFC 7523) and the token endpoint's reply. Pure code: no token,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jwt_alg.h - the JWS algorithms of M2M profiles (RFC 7518 names) and what
  * each means for the key in the token and for the signature.

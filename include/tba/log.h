@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.h - diagnostics to stderr (the journal under systemd, with priority
  * prefixes) or syslog.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mem.h - memory that holds secrets (OAuth secrets, the HMAC key, PINs).
  *

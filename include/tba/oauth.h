@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth.h - OAuth 1.0a (RFC 5849) as NetSuite applies it, and the SOAP
  * tokenPassport. Pure code: no device, no socket, no secret (the HMAC is

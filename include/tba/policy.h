@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy.h - what the agent checks before it signs: the request's method and
  * URL against the profile's hosts, and that no client-supplied parameter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * profile.h - a profile: one set of credentials' non-secret metadata and the
  * NetSuite account rules (the policy that uses it is in policy.h).

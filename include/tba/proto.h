@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto.h - the agent's wire codec (doc/PROTOCOL.md). Pure code: a function of
  * bytes only, so the fuzzers link it directly.

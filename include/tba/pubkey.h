@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pubkey.h - a public key as a PKCS#11 token reports it, turned into an
  * OpenSSL EVP_PKEY (for the certificate and for checking signatures).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token.h - the PKCS#11 token, reached through p11-kit.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tty.h - reading secrets (OAuth secrets, PINs) from a terminal or a pipe.
  * Results are secure memory (tba_secalloc) and must be released with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * url.h - percent-encoding, parameter lists and URL parsing (pure code).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x509.h - the self-signed X.509 v3 certificate of an M2M key pair, built
  * with OpenSSL and signed by the token.

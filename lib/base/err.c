@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* err.c - error codes and the thread-local detail message. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.c - one line per message, written with a single write(2) to stderr,
  * or to syslog(3) for an agent in the background without systemd (whose

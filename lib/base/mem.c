@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem.c - locked, wiped memory for secrets. */
 #include <stdint.h>
 #include <stdlib.h>

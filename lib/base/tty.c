@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tty.c - reading secrets from a terminal (echo off) or a pipe, into secure memory. */
 #include <errno.h>
 #include <fcntl.h>

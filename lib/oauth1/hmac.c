@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hmac.c - the OAuth key and software HMAC (import checks and tests only). */
 #include <string.h>
 

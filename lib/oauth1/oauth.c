@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oauth.c - OAuth 1.0a base strings and headers, the SOAP tokenPassport, nonces. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* url.c - RFC 3986 percent-encoding, parameter lists and URL parsing. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt.c - the M2M client assertion (compact JWS) and the token endpoint's reply. */
 #include <stdio.h>
 #include <stdlib.h>

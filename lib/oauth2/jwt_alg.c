@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt_alg.c - the six JWS algorithms of M2M profiles: names, sizes, digests. */
 #include <string.h>
 

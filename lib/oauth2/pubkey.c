@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pubkey.c - public keys as a PKCS#11 token gives them (CKA_EC_POINT,
  * CKA_MODULUS + CKA_PUBLIC_EXPONENT) turned into OpenSSL keys. Every input

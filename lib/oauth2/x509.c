@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x509.c - the self-signed certificate of an M2M key pair (x509.h). OpenSSL
  * builds the TBSCertificate; the signature comes from a callback (the token),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* policy.c - the checks every request passes before the agent signs it. */
 #include <stdio.h>
 #include <string.h>

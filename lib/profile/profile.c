@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* profile.c - profile metadata (JSON) and the NetSuite account rules. */
 #include <stdio.h>
 #include <stdlib.h>

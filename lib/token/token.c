@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token.c - the token through p11-kit: URI, module, slot, PIN, login, and
  * the helpers token_obj.c (profiles) and token_session.c (signing) share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token_int.h - what token.c (module, slot, login, sessions) and
  * token_obj.c (profiles: import, list, delete) share. Not a public header.

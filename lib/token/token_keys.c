@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token_keys.c - the objects of M2M profiles (token.h): key pairs generated
  * in the token, their public halves read back, their certificates. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token_obj.c - profiles in the token: the HMAC key object and the CKO_DATA
  * metadata object that names it by CKA_ID (token.h has the layout).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token_session.c - signing sessions: one PKCS#11 session per thread at a
  * time, with the profiles' key handles cached and found again when a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* agentc.c - the client side of the agent protocol. */
 #include <errno.h>
 #include <inttypes.h>

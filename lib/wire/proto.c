@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proto.c - the agent's wire codec: framing, strict request parsing, replies. */
 #include <stdint.h>
 #include <stdlib.h>

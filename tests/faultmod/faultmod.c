@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * faultmod.c - a PKCS#11 module that forwards to a real one and injects
  * faults, for tests that a healthy SoftHSM token cannot give (a device that

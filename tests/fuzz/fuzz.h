@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz.h - shared by the libFuzzer targets in tests/fuzz/.
  *

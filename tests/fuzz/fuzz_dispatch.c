@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_dispatch - the agent's request handling end to end, minus the
  * socket: dispatch() from agent/dispatch.c with the real session pool,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_http_response - what `tba curl` and `tba test` read from the
  * network: response header lines as libcurl hands them over (status lines

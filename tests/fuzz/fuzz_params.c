@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_params - application/x-www-form-urlencoded parameter lists (query
  * strings and form bodies) and percent-decoding.

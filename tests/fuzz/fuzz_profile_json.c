@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_profile_json - profile metadata as read from a token's data object.
  *

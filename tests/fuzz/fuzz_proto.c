@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_proto - the agent's wire codec: framing, request parsing, reply
  * parsing and the encoders (include/tba/proto.h).

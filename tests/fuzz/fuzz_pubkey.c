@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_pubkey - what tba reads back from a token for an M2M key pair: the
  * public key's attributes (CKA_EC_POINT; CKA_MODULUS + CKA_PUBLIC_EXPONENT)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_token_reply - what the agent reads from the M2M token endpoint: the
  * JSON reply body (lib/oauth2/jwt.c, tba_jwt_reply_parse).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_token_uri - the RFC 7512 token URI as tba reads it (--token,
  * TBA_TOKEN): p11-kit's parser plus tba's own checks in lib/token/token.c

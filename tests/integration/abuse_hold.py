@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """abuse_hold.py - one process that holds many connections to tba-agent.
 
 usage: abuse_hold.py SOCKET IDLE TRICKLE SECONDS

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """abuse_req.py - one request to tba-agent, the reply or error printed as one line.
 
 usage: abuse_req.py SOCKET METHOD [JSON_PARAMETERS]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """abuse_rotate.py - signing clients through a credential rotation.
 
 usage: abuse_rotate.py SOCKET PROFILE HOST CONSUMER_KEY SECONDS STOPFILE

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """agent_conn.py - how tba-agent serves connections.
 
 usage: agent_conn.py SOCKET PROFILE CONSUMER_SECRET TOKEN_SECRET IDLE_SEC PARTIAL_SEC

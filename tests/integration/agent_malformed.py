@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Hostile input for tba-agent: every bad message gets an error reply or a
 closed connection, while another connection keeps getting correct signatures.
 

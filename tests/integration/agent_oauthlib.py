@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Signatures made by tba-agent (inside the SoftHSM token) against python3-oauthlib.
 
 Usage:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """agentwire.py - the agent's wire protocol (doc/PROTOCOL.md) for the agent tests.
 
 Written from doc/PROTOCOL.md, not from libtba: JSON + NUL over a Unix socket.

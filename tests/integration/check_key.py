@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Checks a tba profile in a token with an independent PKCS#11 client (PyKCS11).
 
 usage: check_key.py MODULE TOKEN_LABEL PIN_FILE PROFILE [METHOD] < secrets

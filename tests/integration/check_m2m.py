@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Checks an M2M profile in a token with independent code: PyKCS11 for the token
 and python3-cryptography for the certificate.
 

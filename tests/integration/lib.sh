@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh - shared by the integration tests (source it first).
 #
 # Gives each test a throwaway SoftHSM token, the built binaries, an agent

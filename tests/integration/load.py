@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """load.py - many concurrent clients signing through tba-agent, every
 signature checked independently, the agent's memory watched.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """m2m_concurrent.py SOCKET PROFILE N - N first AccessToken calls at once.
 
 Opens N connections to the agent, lines them up on a barrier and sends

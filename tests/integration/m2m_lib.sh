@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # m2m_lib.sh - M2M profiles against the stand-in's token endpoint (source after lib.sh and standin.sh).
 #
 #   m2m_profile NAME ALG CLIENT_ID CERT_ID [SCOPES]

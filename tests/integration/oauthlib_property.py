@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Compare libtba's OAuth 1.0a signatures with python3-oauthlib on random requests.
 
 Usage: oauthlib_property.py OAUTH_SIGN [COUNT] [SEED]

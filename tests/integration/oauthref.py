@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """oauthref.py - what the python3-oauthlib comparisons share.
 
 Results: "ok - NAME" / "not ok - NAME: detail" lines and the closing

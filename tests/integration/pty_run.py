@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Runs a command on a new pseudo-terminal and answers its prompts.
 
 usage: pty_run.py PROMPT... -- CMD [ARG]... < answers

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """pyclient.py - the Python client (python/tba_agent.py) through Debian's
 python3-requests against the NetSuite stand-in, which verifies every
 signature with python3-oauthlib. Prints "ok - ..." / "not ok - ..." lines.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """sign_once.py - one Sign request through tba-agent, checked independently.
 
 usage: sign_once.py SOCKET PROFILE CONSUMER_KEY TOKEN HOST

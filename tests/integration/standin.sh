@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # standin.sh - start the NetSuite stand-in from an integration test.
 # Source after lib.sh:  . "$TBA_SRC/tests/integration/standin.sh"
 #

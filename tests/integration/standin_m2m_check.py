@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """standin_m2m_check.py PORT CA HOST M2M_FILE DIR - the stand-in's token
 endpoint refuses what NetSuite refuses, so the agent's tests can fail.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tbaclient.py - a small, independent client of tba-agent for the tests.
 
 It speaks the wire protocol straight from doc/PROTOCOL.md (JSON + NUL over a Unix

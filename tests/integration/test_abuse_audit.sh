@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_abuse_audit.sh - no signature without its audit line.
 # - an --audit-log that cannot be written (/dev/full: every write fails with
 #   ENOSPC) gets AuditFailed for Sign, Passport and an M2M AccessToken, no

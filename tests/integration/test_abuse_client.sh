@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_abuse_client.sh - clients check who listens before sending a byte.
 # A listener that runs as another uid (nobody, 65534: it binds as root,
 # then drops to 65534 before listen(2), which is when the kernel records

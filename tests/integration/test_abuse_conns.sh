@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_abuse_conns.sh - one process's connections cannot starve the others.
 # A process opens 1000 idle connections and 64 that trickle a byte a second
 # and holds them; meanwhile another client (another process) signs 20 times,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_abuse_rotate.sh - the agent sees profile changes in the token within
 # 2 s, without SIGHUP:
 # - `tba import --replace` while 4 clients sign: no request fails, every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_abuse_small.sh - the smaller promises:
 # - no signatures for later: a client timestamp 10 s ahead is refused, 4 s
 #   ahead is signed; --max-skew above 3600 is refused at start with a line

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_abuse_syslog.sh - an agent in the background without systemd logs to
 # syslog, as ssh-agent does: its stderr is /dev/null, so otherwise its
 # warnings and audit lines would be lost. In a private mount namespace (a

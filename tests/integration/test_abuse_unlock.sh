@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_abuse_unlock.sh - no PIN guessing through Unlock.
 # The agent runs through tests/faultmod, which logs every PKCS#11 call, so
 # C_Login calls are counted. Checked:

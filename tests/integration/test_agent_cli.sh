@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_agent_cli.sh - tba-agent as a user drives it: eval "$(tba-agent)",
 # the socket's folder and mode, tba list/header/passport/lock/unlock, audit
 # lines, profiles imported while it runs (miss reload and SIGHUP), -k, a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_agent_conn.sh - how the agent serves connections: idle and
 # half-message timeouts, slow readers, pipelined batches larger than the
 # socket buffer, many connections at once, a prompt exit on SIGTERM with

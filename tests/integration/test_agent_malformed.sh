@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_agent_malformed.sh - hostile and malformed clients: random bytes,
 # broken JSON, wrong types, deep nesting, oversize and half messages, unknown
 # methods and profiles, policy violations, bad nonces and timestamps, too many

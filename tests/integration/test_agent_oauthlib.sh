@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_agent_oauthlib.sh - tba-agent's signatures (HMAC inside SoftHSM) equal
 # python3-oauthlib's for >= 300 random requests (over the socket and through
 # `tba header`), Passports equal Python's hmac, and Oracle's three published

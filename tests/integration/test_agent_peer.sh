@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_agent_peer.sh - the agent checks every peer's uid (SO_PEERCRED): a
 # client of another uid is refused even when the socket's mode lets it
 # connect, and --allow-uid lets it in. Needs root (to run a client as nobody).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_cli_help.sh - help and usage errors the way git gives them: tba help
 # CMD and tba CMD -h|--help print that command's usage on stdout (exit 0),
 # tba --help lists every command, --version and help, a mistyped command

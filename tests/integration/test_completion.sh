@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_completion.sh - the bash completion (completion/tba.bash), driven the
 # way bash drives it: COMP_WORDS and COMP_CWORD set, the function called,
 # COMPREPLY read. Subcommands, options per subcommand, option values, files,

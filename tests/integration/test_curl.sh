@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_curl.sh - tba curl against the NetSuite stand-in.
 #
 # Every request is verified by the stand-in with python3-oauthlib (not our

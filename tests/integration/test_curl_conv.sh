@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_curl_conv.sh - tba curl follows curl's conventions, and sends exactly
 # what was signed and allowed.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_curl_paginate.sh - tba curl --paginate over NetSuite's paged
 # collections (a REST record list and SuiteQL) on the stand-in: every page
 # signed afresh and verified by python3-oauthlib, one TLS connection, the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_default_sock.sh - with TBA_AGENT_SOCK unset, tba finds the agent where
 # it listens by default: $XDG_RUNTIME_DIR/tba/agent.sock (the systemd user
 # socket), then /tmp/tba-UID/agent.sock; the first wins when both answer,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_demo_colour.sh - softhsm/demo colours its headings and commands only
 # on a terminal, and not at all when NO_COLOR is set (https://no-color.org);
 # the walkthrough itself succeeds either way. The terminal is script(1)'s pty.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_faults.sh - PKCS#11 faults injected under a running agent.
 #
 # The agent loads tests/faultmod (libtbafault.so), which forwards to SoftHSM

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_import.sh - tba import / keys / delete against a throwaway SoftHSM token.
 # Every key is checked by check_key.py, an independent PKCS#11 client
 # (PyKCS11) that compares C_Sign with Python's hmac module.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_load.sh - many concurrent clients (more than the session pool), on
 # persistent and per-request connections, thousands of signatures: every one
 # checked against an independent base string and Python's HMAC, zero

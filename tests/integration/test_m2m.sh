@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_m2m.sh - tba m2m new / cert-id / cert / rotate, and keys / delete on M2M
 # profiles, against a throwaway SoftHSM token. Every key pair and certificate
 # is checked by check_m2m.py: PyKCS11 reads the token, python3-cryptography

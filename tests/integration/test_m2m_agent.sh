@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_m2m_agent.sh - OAuth 2.0 M2M end to end: a key pair generated in the
 # token, the agent's JWT verified by the stand-in with python3-jwt and
 # python3-cryptography (not our code), access tokens from the agent's cache,

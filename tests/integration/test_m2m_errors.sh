@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_m2m_errors.sh - M2M failures: a refused exchange, an unreachable and
 # a slow token endpoint, a profile of the wrong kind, a host outside the
 # profile, an expired certificate. Each gets one clear line and the right

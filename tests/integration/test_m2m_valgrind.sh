@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_m2m_valgrind.sh - the agent's M2M path under valgrind (memcheck):
 # exchanges (JWT signed in the token, libcurl POST, reply parsed), cached
 # tokens, renewals, a refused exchange, Lock (tokens wiped), concurrent first

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_oauthlib_property.sh - libtba's OAuth 1.0a signatures against
 # python3-oauthlib on hundreds of random requests (tests/tools/oauth_sign vs
 # oauthlib.oauth1.Client), plus the pinned places where oauthlib and

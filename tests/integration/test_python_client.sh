@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_python_client.sh - the Python client (python/tba_agent.py) with
 # Debian's python3-requests against the NetSuite stand-in: every request's
 # signature is verified there by python3-oauthlib (pyclient.py), and the

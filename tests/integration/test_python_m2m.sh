@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_python_m2m.sh - tba_agent.Auth on an M2M profile through Debian's
 # python3-requests: a Bearer token from the agent (the stand-in verified the
 # agent's JWT with python3-jwt and python3-cryptography, and checks the

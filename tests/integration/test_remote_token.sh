@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_remote_token.sh - one token, many machines, with what exists (the
 # README's "One token, many machines"):
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_system_agent.sh - the server arrangement of systemd/system, without
 # systemd as pid 1: a socket created by root (systemd-socket-activate, as
 # tba-agent.socket does), group-owned and 0660; the agent started on the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_token_errors.sh - tba import / keys / delete refuse bad input and
 # token errors with one stderr line and the right exit code, and leave the
 # token as it was: after every failure the existing profile still signs the

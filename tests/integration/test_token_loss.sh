@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_token_loss.sh - the token goes away under load and comes back, and
 # the agent recovers without a restart (token_loss.py).
 #

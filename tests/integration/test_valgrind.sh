@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test_valgrind.sh - the agent under valgrind (memcheck) across a few
 # thousand signatures on concurrent connections: no invalid read or write,
 # no use of uninitialised memory, and nothing definitely or indirectly

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """token_loss.py - the token disappears under load and comes back; the agent
 must recover by itself, and never hand out a wrong signature.
 

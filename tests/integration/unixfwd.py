@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """unixfwd.py - forward a Unix socket the way `ssh -L LOCAL:REMOTE` does.
 
 usage: unixfwd.py LISTEN_PATH TARGET_PATH

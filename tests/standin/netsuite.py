@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """netsuite.py - a local HTTPS stand-in for NetSuite's TBA-protected APIs.
 
 Every request is checked the way NetSuite checks it, with an implementation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_sign - signs one request with libtba's pure signing code and the
  * software HMAC, for tests that compare it with an independent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tap.c - see tap.h. */
 #include <stdarg.h>
 #include <stdio.h>

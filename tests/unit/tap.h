@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tap.h - a minimal test harness: each check prints "ok N - name" or
  * "not ok N - name" with the values compared, and tap_done() prints the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_agentc.c - the client library against a small fake agent in a thread:
  * what goes on the wire (framing, each call's parameters, the timestamp as

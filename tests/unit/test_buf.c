@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_buf.c - bounded buffers: caps, NUL termination, undoing appends. */
 #include <stdlib.h>
 #include <string.h>

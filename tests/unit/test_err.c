@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_err.c - the error space: a detail belongs to the code it was set with. */
 #include <pthread.h>
 #include <stdio.h>

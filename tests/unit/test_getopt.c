@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_getopt.c - long options are matched only when spelled in full
  * (lib/base/getopt.c), whatever the form: --name, --name=value, --name value,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_jwt.c - base64url (RFC 4648 section 10 vectors, URL alphabet, no
  * padding), the token endpoint URL, the assertion's shape, and the token

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_m2m_keys.c - the pure half of M2M keys: algorithm names, scopes, M2M
  * profile metadata, public keys from token attributes, and the self-signed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_mem.c - secure memory: zeroed, locked, kept out of core dumps, wiped. */
 #include <stdio.h>
 #include <stdlib.h>

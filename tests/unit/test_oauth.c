@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_oauth.c - base strings, headers and the tokenPassport against Oracle's
  * published examples (doc/PROTOCOL.md, appendix A), plus methods, nonces and base64.

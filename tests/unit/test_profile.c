@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_profile.c - names, NetSuite account rules, hosts, JSON, policy. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proto.c - JSON strings and integers written into replies, read back by cJSON. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proto_m2m.c - the AccessToken request and the AuthorizationFailed error on the wire. */
 #include <stdio.h>
 #include <stdlib.h>

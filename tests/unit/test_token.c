@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_token.c - the token layer against a throwaway SoftHSM token, seen
  * through tests/faultmod (libtbafault.so), which fails chosen PKCS#11 calls:

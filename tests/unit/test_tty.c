@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tty.c - reading secrets: through a pseudo-terminal (the prompt, echo
  * off while typing, echo back on afterwards, a ^C at the prompt) and through

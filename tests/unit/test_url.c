@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_url.c - percent-encoding, parameter lists, URL parsing. */
 #include <stdio.h>
 #include <stdlib.h>
