@@ -138,6 +138,21 @@ reply_strings(cJSON *o, ...)
 	return r;
 }
 
+/*
+ * Adds an integer field (a time in seconds) in its own decimal form: a cJSON
+ * number is a double, printed with "%1.15g" and read back to check it.
+ */
+static tba_err
+reply_int64(cJSON *o, const char *k, int64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRId64, v);
+	if (cJSON_AddRawToObject(o, k, num) == NULL)
+		return tba_nomem();
+	return TBA_OK;
+}
+
 /* The URL, parsed and checked against the profile's policy. */
 static tba_err
 sign_url(const struct tba_proto_req *q, const struct tba_profile *p, struct tba_url *u,
@@ -198,10 +213,8 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	if ((r = reply_strings(reply, "authorization", tba_buf_str(&hdr), "signature",
 	    tba_buf_str(&sig), "nonce", nonce, NULL)) != TBA_OK)
 		goto out;
-	if (cJSON_AddNumberToObject(reply, "timestamp", (double)ts) == NULL) {
-		r = tba_nomem();
+	if ((r = reply_int64(reply, "timestamp", ts)) != TBA_OK)
 		goto out;
-	}
 	/* The URL as signed: a client that sends it as typed may differ in escapes' case. */
 	r = reply_strings(reply, "base_string", tba_buf_str(&base), "url", tba_buf_str(&sent),
 	    NULL);
@@ -249,10 +262,8 @@ do_passport(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_pro
 	if ((r = reply_strings(reply, "account", account, "consumer_key", p->consumer_key,
 	    "token", p->token_id, "nonce", nonce, NULL)) != TBA_OK)
 		goto out;
-	if (cJSON_AddNumberToObject(reply, "timestamp", (double)ts) == NULL) {
-		r = tba_nomem();
+	if ((r = reply_int64(reply, "timestamp", ts)) != TBA_OK)
 		goto out;
-	}
 	r = reply_strings(reply, "signature", tba_buf_str(&sig), "algorithm",
 	    tba_sigmethod_name(p->sigmethod), NULL);
 out:
@@ -280,8 +291,7 @@ do_access_token(struct agent_ctx *ctx, const struct peer *peer, const struct tba
 	if ((r = reply_strings(reply, "access_token", t.access_token, "token_type", "Bearer",
 	    "scope", t.scope[0] != '\0' ? t.scope : p->scope, NULL)) != TBA_OK)
 		goto out;
-	if (cJSON_AddNumberToObject(reply, "expires_at", (double)t.expires_at) == NULL)
-		r = tba_nomem();
+	r = reply_int64(reply, "expires_at", t.expires_at);
 out:
 	m2m_token_free(&t);
 	return r;

@@ -29,6 +29,12 @@ void tba_buf_init(struct tba_buf *b, size_t max);
  * tba_buf_free() wipes. tba_buf_steal() refuses such a buffer (NULL).
  */
 void tba_buf_init_secure(struct tba_buf *b, size_t max);
+/*
+ * Room for n more bytes and a NUL at data + len, for a writer that appends
+ * in place and then adds what it wrote to len; TBA_ERR_TOO_LARGE past max.
+ * The contents do not change.
+ */
+tba_err tba_buf_reserve(struct tba_buf *b, size_t n);
 tba_err tba_buf_put(struct tba_buf *b, const void *p, size_t n);
 tba_err tba_buf_puts(struct tba_buf *b, const char *s);
 tba_err tba_buf_putc(struct tba_buf *b, char c);

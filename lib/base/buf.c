@@ -80,6 +80,12 @@ buf_reserve(struct tba_buf *b, size_t n)
 }
 
 tba_err
+tba_buf_reserve(struct tba_buf *b, size_t n)
+{
+	return buf_reserve(b, n);
+}
+
+tba_err
 tba_buf_put(struct tba_buf *b, const void *p, size_t n)
 {
 	tba_err r;

@@ -54,6 +54,9 @@ static const struct field fields[FI__MAX] = {
 };
 
 #define B(f) (1u << (f))
+/* The room a message is first printed in: a Sign reply (about 1.2 KB) fits. */
+#define PROTO_PRINT_FIRST 2048
+#define PROTO_PRINT_SLACK 16
 /* allowed[m] / required[m]: bit sets of fields. */
 static const unsigned allowed[TBA_PM__MAX] = {
 	[TBA_PM_SIGN] = B(FI_PROFILE) | B(FI_METHOD) | B(FI_URL) | B(FI_FORM) | B(FI_TIMESTAMP) | B(FI_NONCE),
@@ -466,31 +469,61 @@ tba_proto_put_string(struct tba_buf *out, const char *s, size_t n)
 	return r;
 }
 
+/*
+ * Prints params into out in place (no copy of the text to allocate, copy and
+ * wipe), the text being at most most bytes: a first try in PROTO_PRINT_FIRST,
+ * then in all. cJSON wants a few bytes more room than it writes
+ * (PROTO_PRINT_SLACK); the caller checks the length.
+ */
+static tba_err
+proto_print(const cJSON *params, struct tba_buf *out, size_t most)
+{
+	size_t room = most < PROTO_PRINT_FIRST ? most : PROTO_PRINT_FIRST;
+	tba_err r;
+
+	for (;;) {
+		if ((r = tba_buf_reserve(out, room + PROTO_PRINT_SLACK)) != TBA_OK)
+			return r;
+		/* cJSON 1.7.15 declares the item non-const; it only reads it. */
+		if (cJSON_PrintPreallocated((cJSON *)params, out->data + out->len,
+		    (int)(room + PROTO_PRINT_SLACK), 0)) {
+			out->len += strlen(out->data + out->len);
+			return TBA_OK;
+		}
+		tba_wipe(out->data + out->len, room + PROTO_PRINT_SLACK);   /* a partial reply */
+		out->data[out->len] = '\0';
+		if (room == most)
+			return tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes",
+			    TBA_PROTO_MAX);
+		room = most;
+	}
+}
+
 /* Appends prefix, params (or {}), suffix and the NUL, within TBA_PROTO_MAX. */
 static tba_err
 proto_wrap(const char *prefix, const cJSON *params, struct tba_buf *out)
 {
-	char *txt = NULL;
 	size_t start = out->len;
 	tba_err r;
 
-	if (params != NULL) {
-		txt = cJSON_PrintUnformatted(params);
-		if (txt == NULL)
-			return tba_nomem();
+	if ((r = tba_buf_puts(out, prefix)) != TBA_OK)
+		goto out;
+	if (out->len - start + 2 > TBA_PROTO_MAX) {
+		r = tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
+		goto out;
 	}
-	if ((r = tba_buf_puts(out, prefix)) == TBA_OK &&
-	    (r = tba_buf_puts(out, txt != NULL ? txt : "{}")) == TBA_OK &&
-	    (r = tba_buf_puts(out, "}")) == TBA_OK)
+	/* Room for the text between the prefix and the closing brace and NUL. */
+	if (params != NULL)
+		r = proto_print(params, out, TBA_PROTO_MAX - (out->len - start) - 2);
+	else
+		r = tba_buf_puts(out, "{}");
+	if (r == TBA_OK && (r = tba_buf_puts(out, "}")) == TBA_OK)
 		r = tba_buf_put(out, "", 1);
 	if (r == TBA_OK && out->len - start > TBA_PROTO_MAX)
 		r = tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
+out:
 	if (r != TBA_OK)
 		tba_buf_truncate(out, start);
-	if (txt != NULL) {
-		tba_wipe(txt, strlen(txt));
-		cJSON_free(txt);
-	}
 	return r;
 }
 

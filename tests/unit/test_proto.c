@@ -135,11 +135,52 @@ test_int(void)
 	tba_buf_free(&b);
 }
 
+/* Replies of every size up to the limit, after what the buffer already holds; none past it. */
+static void
+test_reply_size(void)
+{
+	static const size_t lens[] = {0, 1, 2000, 2048, 5000, TBA_PROTO_MAX - 30, TBA_PROTO_MAX - 24,
+	    TBA_PROTO_MAX - 23, TBA_PROTO_MAX};
+	const size_t fixed = strlen("{\"parameters\":{\"v\":\"\"}}") + 1;
+	struct tba_buf b;
+	cJSON *o, *back;
+	char *v;
+	size_t i, want;
+
+	tba_buf_init(&b, 3 * TBA_PROTO_MAX);
+	v = malloc(TBA_PROTO_MAX + 1);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		memset(v, 'a', lens[i]);
+		v[lens[i]] = '\0';
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "v", v);
+		tba_buf_reset(&b);
+		tba_buf_puts(&b, "before");
+		want = fixed + lens[i];
+		if (want <= TBA_PROTO_MAX) {
+			is_int(tba_proto_reply(o, &b), TBA_OK, "a %zu-byte reply", want);
+			is_int((long long)b.len, (long long)(6 + want), "all of it, after the rest");
+			back = cJSON_Parse(b.data + 6);
+			ok(back != NULL && strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(back,
+			    "parameters"), "v")->valuestring, v) == 0, "read back whole");
+			cJSON_Delete(back);
+		} else {
+			is_int(tba_proto_reply(o, &b), TBA_ERR_TOO_LARGE, "a %zu-byte reply refused",
+			    want);
+			is_str(tba_buf_str(&b), "before", "the buffer as it was");
+		}
+		cJSON_Delete(o);
+	}
+	free(v);
+	tba_buf_free(&b);
+}
+
 int
 main(void)
 {
 	test_fixed();
 	test_random();
 	test_int();
+	test_reply_size();
 	return tap_done();
 }
