@@ -30,16 +30,16 @@
  * session (a futex sleep and wake each); doc/performance.md has the figures.
  */
 #define AGENT_SESSIONS_DEFAULT 8
-#define AGENT_SESSIONS_MAX 16      /* YubiHSM 2 allows 16 sessions */
-#define AGENT_CONN_MAX 4096        /* connections open at once (fewer if RLIMIT_NOFILE says so) */
-#define AGENT_CONN_PER_PEER 128    /* of them from one process: no peer starves the others */
-#define AGENT_WORKERS_EXTRA 4      /* worker threads beyond one per signing session */
-#define AGENT_IDLE_SEC 60          /* a connection with no request for this long is closed */
-#define AGENT_PARTIAL_SEC 30       /* a message must arrive completely within this */
-#define AGENT_ALLOW_MAX 16         /* --allow-uid entries */
-#define AGENT_AHEAD_MAX 5          /* seconds a client timestamp may be ahead of our clock */
-#define AGENT_SKEW_MAX 3600        /* largest --max-skew */
-#define AGENT_LOCK_AFTER_MAX 31536000L  /* largest --lock-after: a year */
+#define AGENT_SESSIONS_MAX 16   /* YubiHSM 2 allows 16 sessions */
+#define AGENT_CONN_MAX 4096     /* connections open at once (fewer if RLIMIT_NOFILE says so) */
+#define AGENT_CONN_PER_PEER 128 /* of them from one process: no peer starves the others */
+#define AGENT_WORKERS_EXTRA 4   /* worker threads beyond one per signing session */
+#define AGENT_IDLE_SEC 60       /* a connection with no request for this long is closed */
+#define AGENT_PARTIAL_SEC 30    /* a message must arrive completely within this */
+#define AGENT_ALLOW_MAX 16      /* --allow-uid entries */
+#define AGENT_AHEAD_MAX 5       /* seconds a client timestamp may be ahead of our clock */
+#define AGENT_SKEW_MAX 3600     /* largest --max-skew */
+#define AGENT_LOCK_AFTER_MAX 31536000L /* largest --lock-after: a year */
 
 /* pool.c: the token and its signing sessions. */
 struct pool;
@@ -99,13 +99,13 @@ tba_err profiles_all(struct profiles *t, struct tba_profile **v, size_t *n);
 struct audit_rec {
 	uid_t uid;
 	pid_t pid;
-	const char *op;        /* "Sign", "Passport", "Lock", "Unlock", "connect" */
-	const char *profile;   /* NULL: "-" */
+	const char *op;      /* "Sign", "Passport", "Lock", "Unlock", "connect" */
+	const char *profile; /* NULL: "-" */
 	const char *method;
 	const char *host;
-	const char *path;      /* the path only: a query may hold data */
-	const char *result;    /* "ok" or an error name */
-	const char *detail;    /* NULL or a short reason (refusals) */
+	const char *path;   /* the path only: a query may hold data */
+	const char *result; /* "ok" or an error name */
+	const char *detail; /* NULL or a short reason (refusals) */
 };
 
 /* Opens the JSON-lines file (O_APPEND, 0600); path NULL: stderr only. */
@@ -122,7 +122,7 @@ struct agent_ctx {
 	struct pool *pool;
 	struct profiles *profiles;
 	long max_skew;
-	struct m2m *m2m;         /* NULL: AccessToken is refused */
+	struct m2m *m2m; /* NULL: AccessToken is refused */
 };
 
 struct peer {
@@ -159,16 +159,16 @@ void watch_stop(struct watch *w);
 struct m2m;
 
 #define M2M_CONNECT_TO_MAX 16
-#define M2M_EARLY_SEC 60          /* a cached token is handed out until this long before expiry */
+#define M2M_EARLY_SEC 60 /* a cached token is handed out until this long before expiry */
 #define M2M_CONNECT_SEC 10
 #define M2M_TOTAL_SEC 30
-#define M2M_WARN_DAYS 30          /* certificate expiry warning */
+#define M2M_WARN_DAYS 30 /* certificate expiry warning */
 
 struct m2m_opts {
-	const char *cacert;                             /* NULL: the system's CAs */
-	const char *connect_to[M2M_CONNECT_TO_MAX];     /* curl's HOST1:PORT1:HOST2:PORT2 */
+	const char *cacert;                         /* NULL: the system's CAs */
+	const char *connect_to[M2M_CONNECT_TO_MAX]; /* curl's HOST1:PORT1:HOST2:PORT2 */
 	size_t nconnect_to;
-	unsigned max_blocked;     /* requests that may wait on exchanges at once; 0: no limit */
+	unsigned max_blocked; /* requests that may wait on exchanges at once; 0: no limit */
 };
 
 /* A token handed out: access_token is secure memory (m2m_token_free wipes it). */
@@ -181,18 +181,18 @@ struct m2m_token {
 
 /* Why an exchange failed, for the AuthorizationFailed reply. */
 struct m2m_fail {
-	long http_status;        /* 0: no HTTP answer */
-	char error[64];          /* NetSuite's error code, "" when none */
-	int retry;               /* refused only because too many requests wait: try again */
-	int audit_failed;        /* the token was not handed out: its audit line could not be written */
+	long http_status; /* 0: no HTTP answer */
+	char error[64];   /* NetSuite's error code, "" when none */
+	int retry;        /* refused only because too many requests wait: try again */
+	int audit_failed; /* the token was not handed out: its audit line could not be written */
 };
 
 /*
  * o is copied (its strings must outlive the m2m). profiles (may be NULL) is
  * re-read when a profile's key went away under a rotation.
  */
-tba_err m2m_new(struct pool *pool, struct profiles *profiles, const struct m2m_opts *o,
-    struct m2m **out);
+tba_err m2m_new(
+    struct pool *pool, struct profiles *profiles, const struct m2m_opts *o, struct m2m **out);
 /* Wipes every cached token and frees. NULL is a no-op. */
 void m2m_free(struct m2m *m);
 /* Lock: wipes every cached token; an exchange under way keeps nothing it gets. */
@@ -212,9 +212,9 @@ void m2m_token_free(struct m2m_token *t);
 
 /* server.c */
 struct server_opts {
-	const uid_t *allow;     /* extra uids besides our own and root */
+	const uid_t *allow; /* extra uids besides our own and root */
 	size_t nallow;
-	unsigned workers;       /* threads that answer requests */
+	unsigned workers; /* threads that answer requests */
 };
 
 /*

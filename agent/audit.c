@@ -19,7 +19,7 @@
 #include "tba/log.h"
 #include "tba/proto.h"
 
-#define AUDIT_FIELD_MAX 300   /* longest field written; longer ones are cut */
+#define AUDIT_FIELD_MAX 300 /* longest field written; longer ones are cut */
 
 static pthread_mutex_t audit_mu = PTHREAD_MUTEX_INITIALIZER;
 static int audit_fd = -1;
@@ -33,7 +33,8 @@ audit_open(const char *path)
 		return TBA_OK;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return tba_seterr(TBA_ERR_IO, "cannot open audit log %s: %s", path, strerror(errno));
+		return tba_seterr(
+		    TBA_ERR_IO, "cannot open audit log %s: %s", path, strerror(errno));
 	audit_fd = fd;
 	return TBA_OK;
 }
@@ -111,8 +112,9 @@ audit_text(const struct audit_rec *a, const char *when)
 	audit_quote(a->result, res, sizeof(res));
 	audit_quote(a->detail, det, sizeof(det));
 	return tba_log_audit("audit: %s uid=%ld pid=%ld op=%s profile=%s method=%s host=%s "
-	    "path=%s result=%s%s%s", when, (long)a->uid, (long)a->pid, a->op, prof, meth, host,
-	    path, res, a->detail != NULL ? " reason=" : "", a->detail != NULL ? det : "");
+			     "path=%s result=%s%s%s",
+	    when, (long)a->uid, (long)a->pid, a->op, prof, meth, host, path, res,
+	    a->detail != NULL ? " reason=" : "", a->detail != NULL ? det : "");
 }
 
 /* The JSON line for --audit-log; TBA_OK when written whole (or there is no file). */
@@ -142,7 +144,7 @@ audit_json(const struct audit_rec *a, const char *when)
 	}
 	tba_buf_init(&j, 8192);
 	if ((r = tba_buf_putf(&j, "{\"time\":\"%s\",\"uid\":%ld,\"pid\":%ld,\"op\":", when,
-	    (long)a->uid, (long)a->pid)) != TBA_OK ||
+		 (long)a->uid, (long)a->pid)) != TBA_OK ||
 	    (r = tba_proto_put_string(&j, a->op, strlen(a->op))) != TBA_OK ||
 	    (r = tba_buf_puts(&j, ",\"profile\":")) != TBA_OK ||
 	    (r = tba_proto_put_string(&j, prof, strlen(prof))) != TBA_OK ||
@@ -155,8 +157,9 @@ audit_json(const struct audit_rec *a, const char *when)
 	    (r = tba_buf_puts(&j, ",\"result\":")) != TBA_OK ||
 	    (r = tba_proto_put_string(&j, res, strlen(res))) != TBA_OK)
 		goto out;
-	if (a->detail != NULL && ((r = tba_buf_puts(&j, ",\"reason\":")) != TBA_OK ||
-	    (r = tba_proto_put_string(&j, det, strlen(det))) != TBA_OK))
+	if (a->detail != NULL &&
+	    ((r = tba_buf_puts(&j, ",\"reason\":")) != TBA_OK ||
+		(r = tba_proto_put_string(&j, det, strlen(det))) != TBA_OK))
 		goto out;
 	if ((r = tba_buf_puts(&j, "}\n")) != TBA_OK)
 		goto out;

@@ -130,8 +130,10 @@ conn_work(struct conn *c, struct agent_ctx *ctx, long now_ms)
 	while (c->out.len < CONN_OUT_HIGH && !c->doomed) {
 		r = tba_proto_frame(c->in.data + pos, c->in.len - pos, &mlen);
 		if (r == TBA_ERR_TOO_LARGE) {
-			(void)tba_proto_error(TBA_PE_MESSAGE_TOO_LARGE, "message longer than 65536 "
-			    "bytes without a NUL; closing", &c->out);
+			(void)tba_proto_error(TBA_PE_MESSAGE_TOO_LARGE,
+			    "message longer than 65536 "
+			    "bytes without a NUL; closing",
+			    &c->out);
 			c->doomed = 1;
 			break;
 		}
@@ -142,7 +144,7 @@ conn_work(struct conn *c, struct agent_ctx *ctx, long now_ms)
 	}
 	if (pos > 0) {
 		conn_consume(c, pos);
-		c->started_ms = now_ms;   /* the rest, if any, is a message that began now */
+		c->started_ms = now_ms; /* the rest, if any, is a message that began now */
 	}
 	if (conn_flush(c) == CONN_CLOSE) {
 		/* The peer is gone: nothing pending is ever sent. */

@@ -20,15 +20,15 @@ struct conn {
 	int fd;
 	struct peer peer;
 	enum conn_state state;
-	long deadline_ms;      /* CONN_READ/CONN_WRITE: closed when CLOCK_MONOTONIC passes it */
-	long started_ms;       /* when the message being received began */
-	struct tba_buf in;     /* received, not yet answered (secure: may hold a PIN) */
-	struct tba_buf out;    /* replies not yet sent, from outoff on */
+	long deadline_ms;   /* CONN_READ/CONN_WRITE: closed when CLOCK_MONOTONIC passes it */
+	long started_ms;    /* when the message being received began */
+	struct tba_buf in;  /* received, not yet answered (secure: may hold a PIN) */
+	struct tba_buf out; /* replies not yet sent, from outoff on */
 	size_t outoff;
-	int eof;               /* the peer sent all it will send */
-	int doomed;            /* close once out is flushed (MessageTooLarge), or now (error) */
-	struct conn *prev, *next;   /* the server's list of connections */
-	struct conn *qnext;         /* the work queue */
+	int eof;                  /* the peer sent all it will send */
+	int doomed;               /* close once out is flushed (MessageTooLarge), or now (error) */
+	struct conn *prev, *next; /* the server's list of connections */
+	struct conn *qnext;       /* the work queue */
 };
 
 /* Results of conn_read() and conn_flush(). */

@@ -22,7 +22,7 @@
 #include "tba/proto.h"
 #include "tba/url.h"
 
-#define BASE_MAX (4 * TBA_PROTO_MAX)  /* a base string this long cannot fit a reply anyway */
+#define BASE_MAX (4 * TBA_PROTO_MAX) /* a base string this long cannot fit a reply anyway */
 
 /*
  * When the last request other than Ping came (CLOCK_MONOTONIC milliseconds:
@@ -57,7 +57,7 @@ struct outcome {
 	const char *method;
 	const char *host;
 	const char *path;
-	int key_gone;   /* the token had no key for the profile: replaced or deleted meanwhile */
+	int key_gone; /* the token had no key for the profile: replaced or deleted meanwhile */
 };
 
 /*
@@ -74,8 +74,10 @@ nonce_and_time(const struct agent_ctx *ctx, const struct tba_proto_req *q, char 
 	*ts = now;
 	if (q->nonce != NULL) {
 		if (!tba_oauth_nonce_ok(q->nonce))
-			return tba_seterr(TBA_ERR_INVALID, "nonce must be %d to %d characters of "
-			    "A-Za-z0-9", TBA_NONCE_MIN, TBA_NONCE_MAX);
+			return tba_seterr(TBA_ERR_INVALID,
+			    "nonce must be %d to %d characters of "
+			    "A-Za-z0-9",
+			    TBA_NONCE_MIN, TBA_NONCE_MAX);
 		snprintf(nonce, noncesz, "%s", q->nonce);
 	} else if ((r = tba_oauth_nonce_new(nonce, TBA_NONCE_GEN)) != TBA_OK)
 		return r;
@@ -83,13 +85,16 @@ nonce_and_time(const struct agent_ctx *ctx, const struct tba_proto_req *q, char 
 		d = q->timestamp > now ? q->timestamp - now : now - q->timestamp;
 		/* Ahead of the clock only by drift: a later one is a signature kept for after a lock. */
 		if (q->timestamp > now && d > AGENT_AHEAD_MAX)
-			return tba_seterr(TBA_ERR_POLICY, "timestamp %" PRId64 " is %" PRId64
+			return tba_seterr(TBA_ERR_POLICY,
+			    "timestamp %" PRId64 " is %" PRId64
 			    " s ahead of the agent's clock (at most %d allowed: no signatures for "
-			    "later)", q->timestamp, d, AGENT_AHEAD_MAX);
+			    "later)",
+			    q->timestamp, d, AGENT_AHEAD_MAX);
 		if (d > ctx->max_skew)
-			return tba_seterr(TBA_ERR_POLICY, "timestamp %" PRId64 " is %" PRId64
-			    " s from the agent's clock (at most %ld allowed)", q->timestamp, d,
-			    ctx->max_skew);
+			return tba_seterr(TBA_ERR_POLICY,
+			    "timestamp %" PRId64 " is %" PRId64
+			    " s from the agent's clock (at most %ld allowed)",
+			    q->timestamp, d, ctx->max_skew);
 		*ts = q->timestamp;
 	}
 	return TBA_OK;
@@ -99,8 +104,10 @@ static tba_err
 find_profile(struct agent_ctx *ctx, const char *name, struct tba_profile *p)
 {
 	if (!tba_profile_name_ok(name))
-		return tba_seterr(TBA_ERR_NOT_FOUND, "no profile '%.40s' (names are 1-32 of "
-		    "A-Za-z0-9._-)", name);
+		return tba_seterr(TBA_ERR_NOT_FOUND,
+		    "no profile '%.40s' (names are 1-32 of "
+		    "A-Za-z0-9._-)",
+		    name);
 	return profiles_find(ctx->profiles, name, p);
 }
 
@@ -211,13 +218,13 @@ do_sign(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_url *u,
 	    (r = tba_url_normalized(u, &sent)) != TBA_OK)
 		goto out;
 	if ((r = reply_strings(reply, "authorization", tba_buf_str(&hdr), "signature",
-	    tba_buf_str(&sig), "nonce", nonce, NULL)) != TBA_OK)
+		 tba_buf_str(&sig), "nonce", nonce, NULL)) != TBA_OK)
 		goto out;
 	if ((r = reply_int64(reply, "timestamp", ts)) != TBA_OK)
 		goto out;
 	/* The URL as signed: a client that sends it as typed may differ in escapes' case. */
-	r = reply_strings(reply, "base_string", tba_buf_str(&base), "url", tba_buf_str(&sent),
-	    NULL);
+	r = reply_strings(
+	    reply, "base_string", tba_buf_str(&base), "url", tba_buf_str(&sent), NULL);
 out:
 	tba_buf_free(&base);
 	tba_buf_free(&sig);
@@ -233,8 +240,8 @@ passport_account(const struct tba_profile *p, char *account, size_t accountsz)
 	if (p->kind == TBA_KIND_NETSUITE)
 		return tba_ns_realm(p->account, account, accountsz);
 	if (p->account[0] == '\0')
-		return tba_seterr(TBA_ERR_POLICY, "profile '%s' has no account for a tokenPassport",
-		    p->name);
+		return tba_seterr(
+		    TBA_ERR_POLICY, "profile '%s' has no account for a tokenPassport", p->name);
 	snprintf(account, accountsz, "%s", p->account);
 	return TBA_OK;
 }
@@ -256,11 +263,12 @@ do_passport(struct agent_ctx *ctx, const struct tba_proto_req *q, struct tba_pro
 	    (r = passport_account(p, account, sizeof(account))) != TBA_OK ||
 	    (r = nonce_and_time(ctx, q, nonce, sizeof(nonce), &ts)) != TBA_OK)
 		goto out;
-	if ((r = tba_passport_base_string(account, p->consumer_key, p->token_id, nonce, ts,
-	    &base)) != TBA_OK || (r = sign_b64(ctx, p, &base, &sig, o)) != TBA_OK)
+	if ((r = tba_passport_base_string(
+		 account, p->consumer_key, p->token_id, nonce, ts, &base)) != TBA_OK ||
+	    (r = sign_b64(ctx, p, &base, &sig, o)) != TBA_OK)
 		goto out;
-	if ((r = reply_strings(reply, "account", account, "consumer_key", p->consumer_key,
-	    "token", p->token_id, "nonce", nonce, NULL)) != TBA_OK)
+	if ((r = reply_strings(reply, "account", account, "consumer_key", p->consumer_key, "token",
+		 p->token_id, "nonce", nonce, NULL)) != TBA_OK)
 		goto out;
 	if ((r = reply_int64(reply, "timestamp", ts)) != TBA_OK)
 		goto out;
@@ -289,7 +297,7 @@ do_access_token(struct agent_ctx *ctx, const struct peer *peer, const struct tba
 	if ((r = m2m_access_token(ctx->m2m, peer, p, q->renew, &t, fail)) != TBA_OK)
 		goto out;
 	if ((r = reply_strings(reply, "access_token", t.access_token, "token_type", "Bearer",
-	    "scope", t.scope[0] != '\0' ? t.scope : p->scope, NULL)) != TBA_OK)
+		 "scope", t.scope[0] != '\0' ? t.scope : p->scope, NULL)) != TBA_OK)
 		goto out;
 	r = reply_int64(reply, "expires_at", t.expires_at);
 out:
@@ -299,8 +307,7 @@ out:
 
 /* The error reply; AuthorizationFailed carries the HTTP status and NetSuite's code. */
 static void
-dispatch_error(enum tba_proto_ename en, tba_err r, const struct m2m_fail *fail,
-    struct tba_buf *out)
+dispatch_error(enum tba_proto_ename en, tba_err r, const struct m2m_fail *fail, struct tba_buf *out)
 {
 	cJSON *x;
 
@@ -350,7 +357,7 @@ out:
 struct request {
 	struct outcome o;
 	struct m2m_fail fail;
-	int audit;               /* dispatch writes the audit line (m2m.c writes its own) */
+	int audit; /* dispatch writes the audit line (m2m.c writes its own) */
 };
 
 /* Runs the parsed request q; fills reply and rq. */
@@ -424,9 +431,12 @@ dispatch_audit(const struct peer *peer, const struct tba_proto_req *q, const str
 	if (audit_log(&a) == TBA_OK)
 		return;
 	*en = TBA_PE_AUDIT_FAILED;
-	*r = tba_seterr(TBA_ERR_IO, "the agent cannot write its audit log, so it answers nothing "
-	    "(%s was %s); its log says why", a.op, *r == TBA_OK &&
-	    (q->method == TBA_PM_LOCK || q->method == TBA_PM_UNLOCK) ? "done" : "refused");
+	*r = tba_seterr(TBA_ERR_IO,
+	    "the agent cannot write its audit log, so it answers nothing "
+	    "(%s was %s); its log says why",
+	    a.op,
+	    *r == TBA_OK && (q->method == TBA_PM_LOCK || q->method == TBA_PM_UNLOCK) ? "done"
+										     : "refused");
 }
 
 /* AccessToken's reply tree holds a copy of the access token: wiped before it is freed. */

@@ -33,12 +33,12 @@
 #include "tba/token.h"
 #include "tba/url.h"
 
-#define M2M_ENTRIES_MAX 256       /* profiles with a cached token */
+#define M2M_ENTRIES_MAX 256 /* profiles with a cached token */
 #define M2M_FORM_MAX (TBA_JWT_MAX + 256)
 
 struct m2m_entry {
 	char name[TBA_NAME_MAX + 1];
-	char *token;                  /* secure memory; NULL: none */
+	char *token; /* secure memory; NULL: none */
 	size_t cap;
 	int64_t expires_at;
 	char scope[256];
@@ -46,8 +46,8 @@ struct m2m_entry {
 	char client_id[TBA_FIELD_MAX + 1];
 	char account[TBA_FIELD_MAX + 1];
 	char want_scope[TBA_SCOPE_MAX + 1];
-	int busy;                     /* an exchange is under way */
-	unsigned long done;           /* exchanges finished (waiters compare) */
+	int busy;           /* an exchange is under way */
+	unsigned long done; /* exchanges finished (waiters compare) */
 	/* The last exchange's failure, for the callers that waited for it. */
 	tba_err fail_r;
 	char fail_msg[512];
@@ -57,15 +57,15 @@ struct m2m_entry {
 
 struct m2m {
 	struct pool *pool;
-	struct profiles *profiles;    /* re-read when a rotation took the key away; may be NULL */
+	struct profiles *profiles; /* re-read when a rotation took the key away; may be NULL */
 	struct m2m_opts o;
 	struct curl_slist *connect_to;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct m2m_entry *head;
 	size_t n;
-	unsigned long epoch;          /* bumped by m2m_forget */
-	unsigned nblocked;            /* requests waiting for or making an exchange */
+	unsigned long epoch; /* bumped by m2m_forget */
+	unsigned nblocked;   /* requests waiting for or making an exchange */
 };
 
 static void
@@ -247,12 +247,12 @@ m2m_hint(const char *error)
 {
 	if (strcmp(error, "invalid_client") == 0)
 		return "check the certificate ID ('tba m2m cert-id'), that the certificate is not "
-		    "revoked or expired, and that the integration record has the Client Credentials "
-		    "(M2M) grant; 'tba test' diagnoses";
+		       "revoked or expired, and that the integration record has the Client Credentials "
+		       "(M2M) grant; 'tba test' diagnoses";
 	if (strcmp(error, "invalid_grant") == 0)
 		return "check the M2M mapping (Setup > Integration > Manage Authentication > OAuth 2.0 "
-		    "Client Credentials (M2M) Setup) and that its role has 'Log in using OAuth 2.0 "
-		    "Access Tokens'";
+		       "Client Credentials (M2M) Setup) and that its role has 'Log in using OAuth 2.0 "
+		       "Access Tokens'";
 	if (strcmp(error, "invalid_scope") == 0)
 		return "the profile's scopes are not enabled on the integration record";
 	return "'tba test' diagnoses";
@@ -271,9 +271,11 @@ m2m_post(struct m2m *m, const char *url, const char *jwt, struct tba_buf *body, 
 	*status = 0;
 	errbuf[0] = '\0';
 	tba_buf_init(&form, M2M_FORM_MAX);
-	if ((r = tba_buf_puts(&form, "grant_type=client_credentials&client_assertion_type=urn%3A"
-	    "ietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=")) !=
-	    TBA_OK || (r = tba_buf_puts(&form, jwt)) != TBA_OK)  /* base64url and '.': nothing to encode */
+	if ((r = tba_buf_puts(&form,
+		 "grant_type=client_credentials&client_assertion_type=urn%3A"
+		 "ietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=")) !=
+		TBA_OK ||
+	    (r = tba_buf_puts(&form, jwt)) != TBA_OK) /* base64url and '.': nothing to encode */
 		goto out;
 	if ((h = curl_easy_init()) == NULL) {
 		r = tba_nomem();
@@ -325,18 +327,20 @@ m2m_answer(const char *url, const struct tba_buf *body, long status, struct tba_
 		return TBA_OK;
 	if (r == TBA_OK) {
 		tba_jwt_reply_free(reply);
-		return tba_seterr(TBA_ERR_NETWORK, "the token endpoint %s answered HTTP %ld", url,
-		    status);
+		return tba_seterr(
+		    TBA_ERR_NETWORK, "the token endpoint %s answered HTTP %ld", url, status);
 	}
 	if (r == TBA_ERR_REMOTE) {
 		snprintf(fail->error, sizeof(fail->error), "%s", reply->error);
-		return tba_seterr(TBA_ERR_NETWORK, "the token endpoint refused (HTTP %ld): %s%s%s; %s",
-		    status, reply->error, reply->error_description[0] != '\0' ? ": " : "",
-		    reply->error_description, m2m_hint(reply->error));
+		return tba_seterr(TBA_ERR_NETWORK,
+		    "the token endpoint refused (HTTP %ld): %s%s%s; %s", status, reply->error,
+		    reply->error_description[0] != '\0' ? ": " : "", reply->error_description,
+		    m2m_hint(reply->error));
 	}
 	snprintf(why, sizeof(why), "%s", tba_errmsg(r));
 	if (status != 200)
-		return tba_seterr(TBA_ERR_NETWORK, "the token endpoint %s answered HTTP %ld", url, status);
+		return tba_seterr(
+		    TBA_ERR_NETWORK, "the token endpoint %s answered HTTP %ld", url, status);
 	return tba_seterr(TBA_ERR_NETWORK, "%s (%s)", why, url);
 }
 
@@ -355,8 +359,9 @@ m2m_audit(const struct peer *peer, const char *op, const struct tba_profile *p, 
 	a.host = host;
 	a.path = path;
 	/* The wire error's short name, as dispatch.c writes it for other methods. */
-	a.result = r == TBA_OK ? "ok" :
-	    tba_proto_ename_str(tba_proto_ename_for(r)) + strlen(TBA_PROTO_PREFIX);
+	a.result = r == TBA_OK
+	    ? "ok"
+	    : tba_proto_ename_str(tba_proto_ename_for(r)) + strlen(TBA_PROTO_PREFIX);
 	a.detail = r == TBA_OK ? detail : tba_errmsg(r);
 	return audit_log(&a);
 }
@@ -383,7 +388,8 @@ m2m_exchange(struct m2m *m, const struct peer *peer, const struct tba_profile *p
 	tba_buf_init(&jwt, TBA_JWT_MAX);
 	tba_buf_init(&body, TBA_JWT_REPLY_MAX);
 	if ((r = tba_jwt_token_url(p->account, url, sizeof(url))) != TBA_OK ||
-	    (r = tba_url_parse(url, &u)) != TBA_OK || (r = tba_jwt_jti_new(jti, sizeof(jti))) != TBA_OK)
+	    (r = tba_url_parse(url, &u)) != TBA_OK ||
+	    (r = tba_jwt_jti_new(jti, sizeof(jti))) != TBA_OK)
 		goto out;
 	memset(&c, 0, sizeof(c));
 	c.alg = tba_jwt_alg_name(p->alg);
@@ -401,9 +407,10 @@ m2m_exchange(struct m2m *m, const struct peer *peer, const struct tba_profile *p
 		goto out;
 	t2 = m2m_ms();
 	if ((r = m2m_answer(url, &body, status, reply, fail)) == TBA_OK)
-		tba_info("M2M profile '%s': new access token, expires in %" PRId64 " s (JWT signed in "
-		    "the token in %.1f ms, HTTPS exchange %.1f ms)", p->name, reply->expires_in,
-		    t1 - t0, t2 - t1);
+		tba_info("M2M profile '%s': new access token, expires in %" PRId64
+			 " s (JWT signed in "
+			 "the token in %.1f ms, HTTPS exchange %.1f ms)",
+		    p->name, reply->expires_in, t1 - t0, t2 - t1);
 out:
 	/* A profile that cannot make a JWT (no certificate ID yet) is the profile's fault, not the request's. */
 	if (r != TBA_OK && r != TBA_ERR_NETWORK && r != TBA_ERR_LOCKED && r != TBA_ERR_TOKEN_GONE &&
@@ -431,11 +438,12 @@ m2m_expiry_warn(const struct tba_profile *p)
 		return;
 	if (left <= 0)
 		tba_warn("M2M profile '%s': its certificate expired; make a new one with "
-		    "'tba m2m rotate %s' and upload it in NetSuite", p->name, p->name);
+			 "'tba m2m rotate %s' and upload it in NetSuite",
+		    p->name, p->name);
 	else
 		tba_warn("M2M profile '%s': its certificate expires in %" PRId64 " days; run "
-		    "'tba m2m rotate %s' and upload the new one in NetSuite", p->name,
-		    left / 86400, p->name);
+			 "'tba m2m rotate %s' and upload the new one in NetSuite",
+		    p->name, left / 86400, p->name);
 }
 
 /*
@@ -460,8 +468,8 @@ m2m_exchange_rotated(struct m2m *m, const struct peer *peer, const struct tba_pr
 		r = tba_seterr(TBA_ERR_NOT_FOUND, "%s", why);
 		goto out;
 	}
-	tba_info("M2M profile '%s': the token has a new key for it (a rotation); using that",
-	    p->name);
+	tba_info(
+	    "M2M profile '%s': the token has a new key for it (a rotation); using that", p->name);
 	r = m2m_exchange(m, peer, cur, reply, fail);
 out:
 	free(cur);
@@ -498,8 +506,8 @@ m2m_settle(struct m2m *m, struct m2m_entry *e, const struct tba_profile *p, unsi
 }
 
 tba_err
-m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profile *p,
-    int renew, struct m2m_token *out, struct m2m_fail *fail)
+m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profile *p, int renew,
+    struct m2m_token *out, struct m2m_fail *fail)
 {
 	struct tba_jwt_reply reply;
 	struct m2m_entry *e;
@@ -511,8 +519,10 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 	memset(fail, 0, sizeof(*fail));
 	memset(&reply, 0, sizeof(reply));
 	if (p->kind != TBA_KIND_M2M)
-		return tba_seterr(TBA_ERR_POLICY, "profile '%s' is a %s (OAuth 1.0a) profile: access "
-		    "tokens come from M2M profiles ('tba m2m new')", p->name, tba_kind_name(p->kind));
+		return tba_seterr(TBA_ERR_POLICY,
+		    "profile '%s' is a %s (OAuth 1.0a) profile: access "
+		    "tokens come from M2M profiles ('tba m2m new')",
+		    p->name, tba_kind_name(p->kind));
 	if (pool_locked(m->pool)) {
 		/* Locked by something other than the Lock method (an idle lock): forget now. */
 		m2m_forget(m);
@@ -537,8 +547,10 @@ m2m_access_token(struct m2m *m, const struct peer *peer, const struct tba_profil
 		 */
 		if (m->o.max_blocked > 0 && m->nblocked >= m->o.max_blocked) {
 			fail->retry = 1;
-			r = tba_seterr(TBA_ERR_NETWORK, "%u requests already wait for access token "
-			    "exchanges; try again shortly", m->nblocked);
+			r = tba_seterr(TBA_ERR_NETWORK,
+			    "%u requests already wait for access token "
+			    "exchanges; try again shortly",
+			    m->nblocked);
 			goto unlock;
 		}
 		if (!e->busy)
@@ -585,7 +597,8 @@ unlock:
 	/* No audit line, no token handed out. */
 	if (m2m_audit(peer, "AccessToken", p, NULL, NULL, NULL, r, how) != TBA_OK) {
 		fail->audit_failed = 1;
-		r = tba_seterr(TBA_ERR_IO, "the agent cannot write its audit log, so it hands out "
+		r = tba_seterr(TBA_ERR_IO,
+		    "the agent cannot write its audit log, so it hands out "
 		    "no access token; its log says why");
 	}
 	if (r != TBA_OK)

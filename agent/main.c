@@ -45,12 +45,12 @@ struct opts {
 	const char *audit_log;
 	uid_t allow[AGENT_ALLOW_MAX];
 	size_t nallow;
-	int csh;          /* -1: guess from $SHELL */
+	int csh; /* -1: guess from $SHELL */
 	int kill;
 	unsigned sessions;
 	int default_sock;
-	long lock_after;  /* seconds without a request before the agent locks; 0: never */
-	struct m2m_opts m2m;      /* --connect-to, --cacert: the M2M token exchange */
+	long lock_after;     /* seconds without a request before the agent locks; 0: never */
+	struct m2m_opts m2m; /* --connect-to, --cacert: the M2M token exchange */
 };
 
 static void
@@ -86,8 +86,7 @@ usage(FILE *f)
 	    AGENT_SKEW_MAX, AGENT_AHEAD_MAX, AGENT_SESSIONS_MAX, AGENT_SESSIONS_DEFAULT);
 }
 
-static int __attribute__((format(printf, 1, 2)))
-bad_usage(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) bad_usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -132,19 +131,19 @@ static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"token", required_argument, NULL, 'T'},
-		{"socket", required_argument, NULL, 'S'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"max-skew", required_argument, NULL, 'M'},
-		{"audit-log", required_argument, NULL, 'A'},
-		{"allow-uid", required_argument, NULL, 'U'},
-		{"sessions", required_argument, NULL, 'N'},
-		{"lock-after", required_argument, NULL, 'L'},
-		{"connect-to", required_argument, NULL, 'C'},
-		{"cacert", required_argument, NULL, 'K'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"token", required_argument, NULL, 'T'},
+	    {"socket", required_argument, NULL, 'S'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"max-skew", required_argument, NULL, 'M'},
+	    {"audit-log", required_argument, NULL, 'A'},
+	    {"allow-uid", required_argument, NULL, 'U'},
+	    {"sessions", required_argument, NULL, 'N'},
+	    {"lock-after", required_argument, NULL, 'L'},
+	    {"connect-to", required_argument, NULL, 'C'},
+	    {"cacert", required_argument, NULL, 'K'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct passwd *pw;
 	const char *rt, *sh;
@@ -158,20 +157,26 @@ parse_opts(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	while ((c = tba_getopt(argc, argv, ":fsckh", lo)) != -1) {
 		switch (c) {
-		case 'T': o->token = optarg; break;
+		case 'T':
+			o->token = optarg;
+			break;
 		case 'S':
 			if (optarg[0] == '\0' || strlen(optarg) >= sizeof(o->sock))
 				return bad_usage("--socket needs a path shorter than 108 bytes");
 			memcpy(o->sock, optarg, strlen(optarg) + 1);
 			break;
-		case 'f': o->foreground = 1; break;
+		case 'f':
+			o->foreground = 1;
+			break;
 		case 'M':
 			if (parse_long(optarg, 0, AGENT_SKEW_MAX, &v) != 0)
 				return bad_usage("--max-skew wants seconds, 0 to %d, not '%s'",
 				    AGENT_SKEW_MAX, optarg);
 			o->max_skew = v;
 			break;
-		case 'A': o->audit_log = optarg; break;
+		case 'A':
+			o->audit_log = optarg;
+			break;
 		case 'U':
 			if (o->nallow >= AGENT_ALLOW_MAX)
 				return bad_usage("at most 16 --allow-uid");
@@ -197,7 +202,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (o->m2m.nconnect_to >= M2M_CONNECT_TO_MAX)
 				return bad_usage("at most %d --connect-to", M2M_CONNECT_TO_MAX);
 			if (strchr(optarg, ':') == NULL || strlen(optarg) > 600)
-				return bad_usage("--connect-to wants HOST1:PORT1:HOST2:PORT2, not '%.80s'",
+				return bad_usage(
+				    "--connect-to wants HOST1:PORT1:HOST2:PORT2, not '%.80s'",
 				    optarg);
 			o->m2m.connect_to[o->m2m.nconnect_to++] = optarg;
 			break;
@@ -206,13 +212,25 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return bad_usage("--cacert: cannot read '%s'", optarg);
 			o->m2m.cacert = optarg;
 			break;
-		case 's': o->csh = 0; break;
-		case 'c': o->csh = 1; break;
-		case 'k': o->kill = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': printf("tba-agent %s\n", TBA_VERSION); exit(0);
-		case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
-		default: return bad_option(argv[optind - 1]);
+		case 's':
+			o->csh = 0;
+			break;
+		case 'c':
+			o->csh = 1;
+			break;
+		case 'k':
+			o->kill = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("tba-agent %s\n", TBA_VERSION);
+			exit(0);
+		case ':':
+			return bad_usage("option %s needs a value", argv[optind - 1]);
+		default:
+			return bad_option(argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -226,7 +244,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		if (rt != NULL && rt[0] == '/')
 			v = snprintf(o->sock, sizeof(o->sock), "%s/tba/agent.sock", rt);
 		else
-			v = snprintf(o->sock, sizeof(o->sock), "/tmp/tba-%ld/agent.sock", (long)getuid());
+			v = snprintf(
+			    o->sock, sizeof(o->sock), "/tmp/tba-%ld/agent.sock", (long)getuid());
 		if (v < 0 || (size_t)v >= sizeof(o->sock))
 			return bad_usage("default socket path too long; use --socket");
 		o->default_sock = 1;
@@ -303,7 +322,8 @@ uri_needs_prompt(const char *uri)
 	if (u == NULL)
 		return 0;
 	if (p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, u) == P11_KIT_URI_OK)
-		need = p11_kit_uri_get_pin_value(u) == NULL && p11_kit_uri_get_pin_source(u) == NULL;
+		need =
+		    p11_kit_uri_get_pin_value(u) == NULL && p11_kit_uri_get_pin_source(u) == NULL;
 	p11_kit_uri_free(u);
 	return need;
 }
@@ -430,10 +450,12 @@ static void
 print_env(const struct opts *o, pid_t pid)
 {
 	if (o->csh)
-		printf("setenv TBA_AGENT_SOCK %s;\nsetenv TBA_AGENT_PID %ld;\n", o->sock, (long)pid);
+		printf(
+		    "setenv TBA_AGENT_SOCK %s;\nsetenv TBA_AGENT_PID %ld;\n", o->sock, (long)pid);
 	else
 		printf("TBA_AGENT_SOCK=%s; export TBA_AGENT_SOCK;\n"
-		    "TBA_AGENT_PID=%ld; export TBA_AGENT_PID;\n", o->sock, (long)pid);
+		       "TBA_AGENT_PID=%ld; export TBA_AGENT_PID;\n",
+		    o->sock, (long)pid);
 	printf("echo Agent pid %ld;\n", (long)pid);
 	fflush(stdout);
 }
@@ -496,8 +518,10 @@ main(int argc, char **argv)
 	if (uri_needs_prompt(o.token)) {
 		r = tba_tty_read_secret("Token PIN: ", &pin, &pinlen, &pincap);
 		if (r != TBA_OK) {
-			fprintf(stderr, "tba-agent: no PIN: add pin-source=file:PATH to the token URI, "
-			    "or start tba-agent on a terminal (%s)\n", tba_errmsg(r));
+			fprintf(stderr,
+			    "tba-agent: no PIN: add pin-source=file:PATH to the token URI, "
+			    "or start tba-agent on a terminal (%s)\n",
+			    tba_errmsg(r));
 			return 1;
 		}
 	}

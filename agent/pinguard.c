@@ -38,8 +38,8 @@ pinguard_destroy(struct pinguard *g)
 static tba_err
 pinguard_hash(const char *pin, size_t pinlen, const unsigned char *salt, unsigned char *out)
 {
-	if (PKCS5_PBKDF2_HMAC(pin, (int)pinlen, salt, 16, PINGUARD_ITER, EVP_sha256(), 32,
-	    out) != 1)
+	if (PKCS5_PBKDF2_HMAC(pin, (int)pinlen, salt, 16, PINGUARD_ITER, EVP_sha256(), 32, out) !=
+	    1)
 		return tba_seterr(TBA_ERR_CRYPTO, "cannot hash the PIN");
 	return TBA_OK;
 }
@@ -77,7 +77,8 @@ pinguard_check(struct pinguard *g, const char *pin, size_t pinlen)
 	r = CRYPTO_memcmp(h, g->hash, sizeof(h)) == 0 ? TBA_OK : TBA_ERR_PIN_INCORRECT;
 	tba_wipe(h, sizeof(h));
 	if (r != TBA_OK)
-		return tba_seterr(r, "incorrect PIN; the agent stays locked (checked by the agent: "
+		return tba_seterr(r,
+		    "incorrect PIN; the agent stays locked (checked by the agent: "
 		    "the token's retry counter was not touched)");
 	return TBA_OK;
 }

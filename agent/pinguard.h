@@ -16,9 +16,9 @@
 struct pinguard {
 	unsigned char salt[16];
 	unsigned char hash[32];
-	int have;              /* hash is set (the agent was locked by Lock) */
-	pthread_mutex_t mu;    /* one Unlock at a time, its delay included */
-	unsigned fails;        /* wrong PINs in a row */
+	int have;           /* hash is set (the agent was locked by Lock) */
+	pthread_mutex_t mu; /* one Unlock at a time, its delay included */
+	unsigned fails;     /* wrong PINs in a row */
 };
 
 void pinguard_init(struct pinguard *g);

@@ -23,30 +23,30 @@
 #include "tba/token.h"
 
 #define POOL_CLOSE_WAIT_SEC 3
-#define POOL_RECOVER_WAIT_SEC 2     /* a request waits this long for a running attempt */
-#define POOL_BUSY_SEC 5             /* no session back for this long: the token hangs */
-#define POOL_HUNG_SEC 5             /* a token call still running after this is abandoned */
+#define POOL_RECOVER_WAIT_SEC 2 /* a request waits this long for a running attempt */
+#define POOL_BUSY_SEC 5         /* no session back for this long: the token hangs */
+#define POOL_HUNG_SEC 5         /* a token call still running after this is abandoned */
 
 struct pool {
 	struct tba_token *tok;
-	pthread_mutex_t tokmu;       /* login, logout, profile reads, recovery */
-	pthread_mutex_t mu;          /* the fields below */
-	pthread_cond_t cv;           /* sessions given back, state changes */
+	pthread_mutex_t tokmu; /* login, logout, profile reads, recovery */
+	pthread_mutex_t mu;    /* the fields below */
+	pthread_cond_t cv;     /* sessions given back, state changes */
 	struct tba_session *all[AGENT_SESSIONS_MAX];
 	size_t nall;
 	struct tba_session *idle[AGENT_SESSIONS_MAX];
 	size_t nidle;
 	int locked;
 	int closing;
-	char *pin;                   /* secure memory; NULL while locked */
+	char *pin; /* secure memory; NULL while locked */
 	size_t pinlen, pincap;
-	struct pinguard guard;       /* while locked by Lock: the PIN's hash, Unlock's delay */
+	struct pinguard guard; /* while locked by Lock: the PIN's hash, Unlock's delay */
 	/* Token loss and recovery (pool_rebuild, driven by recover.c). */
-	int broken;                  /* the token went away: refuse until recovered */
-	int recovering;              /* a recovery attempt is due or running */
-	unsigned long returns;       /* sessions given back so far (progress, for pool_sign) */
-	unsigned nwant;              /* sessions to reopen after a recovery */
-	struct recover *rec;         /* the maintenance thread; NULL without one */
+	int broken;            /* the token went away: refuse until recovered */
+	int recovering;        /* a recovery attempt is due or running */
+	unsigned long returns; /* sessions given back so far (progress, for pool_sign) */
+	unsigned nwant;        /* sessions to reopen after a recovery */
+	struct recover *rec;   /* the maintenance thread; NULL without one */
 };
 
 static int pool_owns(const struct pool *p, const struct tba_session *s);
@@ -112,8 +112,10 @@ pool_open(const char *uri, char **pin, size_t pinlen, size_t pincap, unsigned ns
 	/* Exactly one attempt: tokens lock after a few wrong PINs. */
 	if ((r = tba_token_login(p->tok, p->pin, p->pinlen)) != TBA_OK) {
 		if (r == TBA_ERR_PIN_INCORRECT)
-			r = tba_seterr(r, "incorrect PIN for token '%s' (not retried: tokens lock "
-			    "after a few wrong PINs)", tba_token_label(p->tok));
+			r = tba_seterr(r,
+			    "incorrect PIN for token '%s' (not retried: tokens lock "
+			    "after a few wrong PINs)",
+			    tba_token_label(p->tok));
 		goto out;
 	}
 	if ((r = pool_fill(p, nsessions)) != TBA_OK)
@@ -248,15 +250,22 @@ pool_sign_on(struct pool *p, const struct tba_profile *prof, int jws, const void
 	}
 	if (stuck) {
 		pthread_mutex_unlock(&p->mu);
-		pool_broken(p, tba_seterr(TBA_ERR_TOKEN_GONE, "no signing session came back in "
-		    "%d s: the token does not answer", POOL_BUSY_SEC));
-		return tba_seterr(TBA_ERR_TOKEN_GONE, "token '%s' does not answer; the agent is "
-		    "reconnecting (try again shortly)", tba_token_label(p->tok));
+		pool_broken(p,
+		    tba_seterr(TBA_ERR_TOKEN_GONE,
+			"no signing session came back in "
+			"%d s: the token does not answer",
+			POOL_BUSY_SEC));
+		return tba_seterr(TBA_ERR_TOKEN_GONE,
+		    "token '%s' does not answer; the agent is "
+		    "reconnecting (try again shortly)",
+		    tba_token_label(p->tok));
 	}
 	if (p->broken) {
 		pthread_mutex_unlock(&p->mu);
-		return tba_seterr(TBA_ERR_TOKEN_GONE, "token '%s' is unavailable; the agent is "
-		    "reconnecting (try again shortly)", tba_token_label(p->tok));
+		return tba_seterr(TBA_ERR_TOKEN_GONE,
+		    "token '%s' is unavailable; the agent is "
+		    "reconnecting (try again shortly)",
+		    tba_token_label(p->tok));
 	}
 	s = p->idle[--p->nidle];
 	pthread_mutex_unlock(&p->mu);
@@ -291,8 +300,10 @@ pool_sign_on(struct pool *p, const struct tba_profile *prof, int jws, const void
 	/* A call that outlived its session tells nothing about the token now. */
 	if (owned && (r == TBA_ERR_TOKEN_GONE || (r == TBA_ERR_LOCKED && !pool_locked(p)))) {
 		pool_broken(p, r);
-		r = tba_seterr(TBA_ERR_TOKEN_GONE, "token '%s' is unavailable; the agent is "
-		    "reconnecting (try again shortly)", tba_token_label(p->tok));
+		r = tba_seterr(TBA_ERR_TOKEN_GONE,
+		    "token '%s' is unavailable; the agent is "
+		    "reconnecting (try again shortly)",
+		    tba_token_label(p->tok));
 	}
 	return r;
 }
@@ -302,8 +313,10 @@ pool_sign(struct pool *p, const struct tba_profile *prof, const void *msg, size_
     unsigned char *mac, size_t *maclen)
 {
 	if (prof->kind == TBA_KIND_M2M)
-		return tba_seterr(TBA_ERR_POLICY, "profile '%s' is an M2M (OAuth 2.0) profile: it signs "
-		    "no OAuth 1.0a requests; use 'tba token', 'tba exec' or 'tba curl'", prof->name);
+		return tba_seterr(TBA_ERR_POLICY,
+		    "profile '%s' is an M2M (OAuth 2.0) profile: it signs "
+		    "no OAuth 1.0a requests; use 'tba token', 'tba exec' or 'tba curl'",
+		    prof->name);
 	return pool_sign_on(p, prof, 0, msg, len, mac, maclen);
 }
 
@@ -370,7 +383,8 @@ pool_unlock_login(struct pool *p, char *copy, size_t pinlen, size_t cap)
 		memcpy(p->all, old, sizeof(old));
 		p->nall = p->nidle = nold;
 		memcpy(p->idle, old, sizeof(old));
-		tba_warn("could not reopen signing sessions: %s; keeping the old ones", tba_errmsg(r));
+		tba_warn(
+		    "could not reopen signing sessions: %s; keeping the old ones", tba_errmsg(r));
 	} else {
 		for (i = 0; i < nold; i++)
 			tba_session_close(old[i]);
@@ -394,7 +408,8 @@ pool_unlock(struct pool *p, const char *pin, size_t pinlen)
 
 	/* One at a time, the delay included: a second guess meanwhile is turned away at once. */
 	if (!pinguard_enter(&p->guard))
-		return tba_seterr(TBA_ERR_LOCKED, "another Unlock is being checked; try again in "
+		return tba_seterr(TBA_ERR_LOCKED,
+		    "another Unlock is being checked; try again in "
 		    "a moment");
 	pthread_mutex_lock(&p->tokmu);
 	if (!pool_locked(p)) {
@@ -469,7 +484,7 @@ pool_broken(struct pool *p, tba_err why)
 	pthread_mutex_lock(&p->mu);
 	if (!p->broken && !p->closing) {
 		p->broken = 1;
-		p->recovering = 1;   /* the first attempt starts right away */
+		p->recovering = 1; /* the first attempt starts right away */
 		tba_error("token '%s' went away (%s); signing paused, reconnecting",
 		    tba_token_label(p->tok), tba_errmsg(why));
 		pthread_cond_broadcast(&p->cv);
@@ -524,8 +539,8 @@ pool_take_all(struct pool *p, struct tba_session **old, size_t *nold, int *locke
 	if (p->closing)
 		return tba_seterr(TBA_ERR_TOKEN_GONE, "the agent is stopping");
 	if (p->nidle < p->nall)
-		tba_warn("%zu token call(s) still running after %d s; left behind", p->nall - p->nidle,
-		    POOL_HUNG_SEC);
+		tba_warn("%zu token call(s) still running after %d s; left behind",
+		    p->nall - p->nidle, POOL_HUNG_SEC);
 	if (p->nall > p->nwant)
 		p->nwant = (unsigned)p->nall;
 	*nold = p->nidle;
@@ -547,7 +562,7 @@ pool_relogin(struct pool *p)
 	r = tba_token_login(p->tok, p->pin, p->pinlen);
 	if (r == TBA_ERR_PIN_INCORRECT || r == TBA_ERR_PIN_LOCKED) {
 		tba_error("token '%s' refused the PIN after it came back (%s); "
-		    "not retried: the agent is locked, run 'tba unlock'",
+			  "not retried: the agent is locked, run 'tba unlock'",
 		    tba_token_label(p->tok), tba_errmsg(r));
 		pthread_mutex_lock(&p->mu);
 		p->locked = 1;

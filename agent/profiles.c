@@ -18,10 +18,10 @@
 
 struct profiles {
 	struct pool *pool;
-	pthread_rwlock_t lk;        /* v, n */
+	pthread_rwlock_t lk; /* v, n */
 	struct tba_profile *v;
 	size_t n;
-	pthread_mutex_t reload_mu;  /* one reload at a time; last_miss */
+	pthread_mutex_t reload_mu; /* one reload at a time; last_miss */
 	struct timespec last_miss;
 };
 
@@ -135,7 +135,8 @@ profiles_find(struct profiles *t, const char *name, struct tba_profile *out)
 		return TBA_OK;
 	pthread_mutex_lock(&t->reload_mu);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (t->last_miss.tv_sec == 0 || now.tv_sec - t->last_miss.tv_sec >= PROFILES_MISS_INTERVAL) {
+	if (t->last_miss.tv_sec == 0 ||
+	    now.tv_sec - t->last_miss.tv_sec >= PROFILES_MISS_INTERVAL) {
 		t->last_miss = now;
 		reload = 1;
 		if ((r = profiles_reload_locked(t, NULL)) != TBA_OK)
@@ -144,8 +145,10 @@ profiles_find(struct profiles *t, const char *name, struct tba_profile *out)
 	pthread_mutex_unlock(&t->reload_mu);
 	if (reload && profiles_lookup(t, name, out))
 		return TBA_OK;
-	return tba_seterr(TBA_ERR_NOT_FOUND, "no profile '%s' in the agent's token "
-	    "(tba list shows them; tba import adds one)", name);
+	return tba_seterr(TBA_ERR_NOT_FOUND,
+	    "no profile '%s' in the agent's token "
+	    "(tba list shows them; tba import adds one)",
+	    name);
 }
 
 tba_err

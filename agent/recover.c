@@ -29,16 +29,16 @@
 #include "recover.h"
 #include "tba/log.h"
 
-#define RECOVER_KEEPALIVE_SEC 15      /* a YubiHSM 2 drops sessions idle for 30 s */
-#define RECOVER_BACKOFF_MIN_MS 250    /* first retry after a token went away */
-#define RECOVER_BACKOFF_MAX_MS 4000   /* retries never further apart than this */
-#define RECOVER_STOP_SEC 5            /* recover_stop waits this long for the thread */
+#define RECOVER_KEEPALIVE_SEC 15    /* a YubiHSM 2 drops sessions idle for 30 s */
+#define RECOVER_BACKOFF_MIN_MS 250  /* first retry after a token went away */
+#define RECOVER_BACKOFF_MAX_MS 4000 /* retries never further apart than this */
+#define RECOVER_STOP_SEC 5          /* recover_stop waits this long for the thread */
 
 struct recover {
 	struct pool *pool;
-	pthread_mutex_t mu;      /* the fields below */
-	pthread_cond_t cv;       /* wakes the thread; waits on CLOCK_MONOTONIC */
-	int woken;               /* the token went away since the thread last looked */
+	pthread_mutex_t mu; /* the fields below */
+	pthread_cond_t cv;  /* wakes the thread; waits on CLOCK_MONOTONIC */
+	int woken;          /* the token went away since the thread last looked */
 	int stop;
 	unsigned keepalive_sec;
 	pthread_t thread;
@@ -109,9 +109,11 @@ recover_outage(struct recover *rc)
 		if (r == TBA_OK) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			tba_info("token '%s' is back after %.1f s (%u attempts): %s, %zu signing "
-			    "sessions", pool_label(p), (double)(now.tv_sec - since.tv_sec) +
-			    (now.tv_nsec - since.tv_nsec) / 1e9, tries,
-			    pool_locked(p) ? "agent locked" : "logged in again", n);
+				 "sessions",
+			    pool_label(p),
+			    (double)(now.tv_sec - since.tv_sec) +
+				(now.tv_nsec - since.tv_nsec) / 1e9,
+			    tries, pool_locked(p) ? "agent locked" : "logged in again", n);
 			break;
 		}
 		if (backoff < RECOVER_BACKOFF_MAX_MS) {
@@ -192,7 +194,7 @@ recover_start(struct pool *p)
 out:
 	if (rc == NULL)
 		tba_warn("cannot start the keepalive thread: no keepalive, no automatic "
-		    "reconnect after a token loss");
+			 "reconnect after a token loss");
 	return rc;
 }
 

@@ -44,23 +44,23 @@
 #include "tba/mem.h"
 #include "tba/proto.h"
 
-#define SERVER_STOP_WAIT_SEC 5    /* SIGTERM: how long requests under way may take */
-#define SERVER_TICK_MS 200        /* timeouts are checked this often */
+#define SERVER_STOP_WAIT_SEC 5 /* SIGTERM: how long requests under way may take */
+#define SERVER_TICK_MS 200     /* timeouts are checked this often */
 #define SERVER_EVENTS 64
-#define SERVER_ACCEPT_BURST 256   /* accepts per wake-up, so the others are served too */
-#define SERVER_REFUSE_LOG_SEC 10  /* at most one refusal line per this many seconds */
+#define SERVER_ACCEPT_BURST 256  /* accepts per wake-up, so the others are served too */
+#define SERVER_REFUSE_LOG_SEC 10 /* at most one refusal line per this many seconds */
 #define WORKER_STACK (1024 * 1024)
 #define SERVER_WORKERS_MAX (AGENT_SESSIONS_MAX + AGENT_WORKERS_EXTRA)
-#define SERVER_LINGER_MS 5         /* a worker waits this long for its connection's next request */
+#define SERVER_LINGER_MS 5 /* a worker waits this long for its connection's next request */
 
 struct server {
 	struct agent_ctx *ctx;
 	const struct server_opts *o;
 	int epfd;
-	pthread_mutex_t mu;         /* everything below */
-	pthread_cond_t work_cv;     /* the queue got work, or stopping */
-	pthread_cond_t idle_cv;     /* a worker finished a connection, or exited */
-	struct conn *conns;         /* every open connection */
+	pthread_mutex_t mu;     /* everything below */
+	pthread_cond_t work_cv; /* the queue got work, or stopping */
+	pthread_cond_t idle_cv; /* a worker finished a connection, or exited */
+	struct conn *conns;     /* every open connection */
 	int nconn;
 	struct conn *qhead, *qtail; /* connections with a request to answer */
 	int nworking;               /* connections a worker holds */
@@ -69,7 +69,10 @@ struct server {
 	pthread_t th[SERVER_WORKERS_MAX];
 	int started[SERVER_WORKERS_MAX];
 	int exited[SERVER_WORKERS_MAX];
-	struct server_warg { struct server *s; int i; } warg[SERVER_WORKERS_MAX];
+	struct server_warg {
+		struct server *s;
+		int i;
+	} warg[SERVER_WORKERS_MAX];
 	int stopping;
 	long conn_max;
 	/* Rate-limited refusal log (event thread only). */
@@ -91,8 +94,8 @@ server_prepare_dir(const char *path, int create)
 	struct stat st;
 
 	if (strlen(path) >= sizeof(copy))
-		return tba_seterr(TBA_ERR_USAGE, "socket path longer than %zu bytes: %s",
-		    sizeof(copy) - 1, path);
+		return tba_seterr(
+		    TBA_ERR_USAGE, "socket path longer than %zu bytes: %s", sizeof(copy) - 1, path);
 	memcpy(copy, path, strlen(path) + 1);
 	dir = dirname(copy);
 	if (create) {
@@ -107,12 +110,16 @@ server_prepare_dir(const char *path, int create)
 	if (!S_ISDIR(st.st_mode))
 		return tba_seterr(TBA_ERR_IO, "socket folder %s is not a directory", dir);
 	if (st.st_uid != geteuid() && (create || st.st_uid != 0))
-		return tba_seterr(TBA_ERR_IO, "socket folder %s belongs to uid %ld, not to you: "
-		    "remove it or choose another --socket", dir, (long)st.st_uid);
+		return tba_seterr(TBA_ERR_IO,
+		    "socket folder %s belongs to uid %ld, not to you: "
+		    "remove it or choose another --socket",
+		    dir, (long)st.st_uid);
 	/* Our own folder must be private; a given one at least not writable by others. */
 	if ((create && (st.st_mode & 077) != 0) || (st.st_mode & 022) != 0)
-		return tba_seterr(TBA_ERR_IO, "socket folder %s is accessible to others (mode %04o): "
-		    "chmod 700 it", dir, (unsigned)(st.st_mode & 07777));
+		return tba_seterr(TBA_ERR_IO,
+		    "socket folder %s is accessible to others (mode %04o): "
+		    "chmod 700 it",
+		    dir, (unsigned)(st.st_mode & 07777));
 	return TBA_OK;
 }
 
@@ -200,7 +207,6 @@ fail:
 	return r;
 }
 
-
 static long
 server_now_ms(void)
 {
@@ -235,7 +241,7 @@ server_close_locked(struct server *s, struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->nconn--;
-	conn_free(c);   /* closing the fd takes it out of the epoll set */
+	conn_free(c); /* closing the fd takes it out of the epoll set */
 }
 
 /* Hands c to the event thread, waiting to read or to write (mu held). */
@@ -251,8 +257,8 @@ server_arm(struct server *s, struct conn *c, enum conn_state st, long now)
 	if (st == CONN_WRITE)
 		c->deadline_ms = now + server_partial_ms;
 	else
-		c->deadline_ms = c->in.len == 0 ? now + server_idle_ms :
-		    c->started_ms + server_partial_ms;
+		c->deadline_ms =
+		    c->in.len == 0 ? now + server_idle_ms : c->started_ms + server_partial_ms;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
 		server_close_locked(s, c);
 }
@@ -374,8 +380,10 @@ server_refuse(struct server *s, int fd, pid_t pid, const char *why)
 	s->refused++;
 	if (s->refuse_logged_ms == 0 ||
 	    now - s->refuse_logged_ms >= SERVER_REFUSE_LOG_SEC * 1000L) {
-		tba_warn("refused %lu connection(s) since the last such line, the latest from pid %ld: "
-		    "%s", s->refused, (long)pid, why);
+		tba_warn(
+		    "refused %lu connection(s) since the last such line, the latest from pid %ld: "
+		    "%s",
+		    s->refused, (long)pid, why);
 		s->refused = 0;
 		s->refuse_logged_ms = now;
 	}
@@ -396,8 +404,10 @@ server_over_limit(struct server *s, pid_t pid, char *why, size_t whysz)
 	for (c = s->conns; c != NULL; c = c->next)
 		same += c->peer.pid == pid;
 	if (same >= AGENT_CONN_PER_PEER) {
-		snprintf(why, whysz, "too many connections from this process (%d open, at most %d): "
-		    "close the ones it does not use", same, AGENT_CONN_PER_PEER);
+		snprintf(why, whysz,
+		    "too many connections from this process (%d open, at most %d): "
+		    "close the ones it does not use",
+		    same, AGENT_CONN_PER_PEER);
 		return why;
 	}
 	return NULL;
@@ -479,7 +489,7 @@ server_on_conn(struct server *s, struct conn *c)
 		if (r == CONN_CLOSE)
 			server_close_locked(s, c);
 		else if (r == CONN_AGAIN)
-			server_arm(s, c, CONN_WRITE, now);   /* it read some: time starts again */
+			server_arm(s, c, CONN_WRITE, now); /* it read some: time starts again */
 		else
 			server_next_locked(s, c, now);
 		pthread_mutex_unlock(&s->mu);
@@ -613,7 +623,8 @@ server_loop(struct server *s, int lfd, int sigfd)
 			return tba_seterr(TBA_ERR_IO, "epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &server_tag_listen) {
-				for (k = 0; k < SERVER_ACCEPT_BURST && server_accept_one(s, lfd); k++)
+				for (k = 0; k < SERVER_ACCEPT_BURST && server_accept_one(s, lfd);
+				     k++)
 					continue;
 			} else if (ev[i].data.ptr == &server_tag_signal) {
 				if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
@@ -622,7 +633,8 @@ server_loop(struct server *s, int lfd, int sigfd)
 					if ((r = profiles_reload(s->ctx->profiles)) == TBA_OK)
 						tba_info("SIGHUP: profiles reloaded");
 					else
-						tba_warn("SIGHUP: cannot reload profiles: %s", tba_errmsg(r));
+						tba_warn("SIGHUP: cannot reload profiles: %s",
+						    tba_errmsg(r));
 					continue;
 				}
 				tba_info("signal %u: exiting", si.ssi_signo);

@@ -26,9 +26,9 @@ struct watch {
 	struct agent_ctx *ctx;
 	long lock_after_sec;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;     /* CLOCK_MONOTONIC */
+	pthread_cond_t cv; /* CLOCK_MONOTONIC */
 	int stop;
-	int done;              /* the thread left its loop (it returns right after) */
+	int done; /* the thread left its loop (it returns right after) */
 	pthread_t th;
 };
 
@@ -43,7 +43,7 @@ watch_autolock(struct watch *w)
 	if (pool_lock(w->ctx->pool) != TBA_OK)
 		return;
 	if (w->ctx->m2m != NULL)
-		m2m_forget(w->ctx->m2m);   /* as Lock does: no access token outlives the lock */
+		m2m_forget(w->ctx->m2m); /* as Lock does: no access token outlives the lock */
 	tba_info("no request for %ld s: locked (--lock-after %ld); 'tba unlock' unlocks", idle,
 	    w->lock_after_sec);
 	memset(&a, 0, sizeof(a));
@@ -73,8 +73,9 @@ watch_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		watch_autolock(w);
 		/* A locked or absent token has nothing to show; the table stays as it was. */
-		if (!pool_locked(w->ctx->pool) && (r = profiles_check(w->ctx->profiles)) != TBA_OK &&
-		    r != TBA_ERR_LOCKED && r != TBA_ERR_TOKEN_GONE)
+		if (!pool_locked(w->ctx->pool) &&
+		    (r = profiles_check(w->ctx->profiles)) != TBA_OK && r != TBA_ERR_LOCKED &&
+		    r != TBA_ERR_TOKEN_GONE)
 			tba_debug("profile check failed: %s", tba_errmsg(r));
 		pthread_mutex_lock(&w->mu);
 	}

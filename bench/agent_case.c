@@ -87,8 +87,10 @@ bench_agent_setup(struct bench *b, const char *profile)
 	int fd = -1, ok = 0;
 
 	tba_buf_init(&q, 16384);
-	if (tba_buf_putf(&q, "{\"method\":\"io.tba.Agent.Sign\",\"parameters\":"
-	    "{\"profile\":\"%s\",\"method\":\"GET\",\"url\":\"%s\"}}", profile, b->url) != TBA_OK ||
+	if (tba_buf_putf(&q,
+		"{\"method\":\"io.tba.Agent.Sign\",\"parameters\":"
+		"{\"profile\":\"%s\",\"method\":\"GET\",\"url\":\"%s\"}}",
+		profile, b->url) != TBA_OK ||
 	    tba_buf_putc(&q, '\0') != TBA_OK)
 		goto out;
 	b->reqlen = q.len;
@@ -96,7 +98,8 @@ bench_agent_setup(struct bench *b, const char *profile)
 	if ((buf = malloc(REPLY_MAX)) == NULL)
 		goto out;
 	if ((fd = agent_connect(b->sock)) < 0) {
-		fprintf(stderr, "tba-bench: cannot connect to the agent at %s: %s\n", b->sock, strerror(errno));
+		fprintf(stderr, "tba-bench: cannot connect to the agent at %s: %s\n", b->sock,
+		    strerror(errno));
 		goto out;
 	}
 	if (agent_roundtrip(fd, b->req, b->reqlen, buf) != 0) {
@@ -122,9 +125,9 @@ bench_agent_teardown(struct bench *b)
 
 struct client {
 	struct bench *b;
-	double deadline;     /* run until then ... */
-	uint64_t quota;      /* ... or, when non-zero, this many signatures */
-	int reconnect;       /* connect per request */
+	double deadline; /* run until then ... */
+	uint64_t quota;  /* ... or, when non-zero, this many signatures */
+	int reconnect;   /* connect per request */
 	uint64_t n;
 	uint64_t *lat;
 	size_t nlat;
@@ -201,7 +204,7 @@ run_clients(struct bench *b, size_t nclients, int reconnect, double secs, uint64
 			goto out;
 		started++;
 	}
-	usleep(20000);  /* let every client connect before the clock starts */
+	usleep(20000); /* let every client connect before the clock starts */
 	t0 = bench_now();
 	for (i = 0; i < nclients; i++)
 		c[i].deadline = t0 + secs;

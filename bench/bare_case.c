@@ -37,7 +37,7 @@
 #define BARE_REQ_MAX 65536
 
 struct bare {
-	struct bench tb;                    /* token, sessions, profile, message */
+	struct bench tb; /* token, sessions, profile, message */
 	pthread_mutex_t mu;
 	struct tba_session *free[BENCH_THREADS_MAX];
 	size_t nfree;
@@ -109,8 +109,10 @@ bare_conn_main(void *arg)
 	while (bare_read(c->fd, buf) == 0) {
 		tba_buf_reset(&out);
 		/* A reply of the agent's shape and size: the header and the base string. */
-		if (tba_session_sign(sess, &s->tb.prof, s->tb.msg, s->tb.msglen, mac, &maclen) != TBA_OK ||
-		    tba_buf_puts(&out, "{\"authorization\":\"OAuth oauth_signature=\\\"") != TBA_OK ||
+		if (tba_session_sign(sess, &s->tb.prof, s->tb.msg, s->tb.msglen, mac, &maclen) !=
+			TBA_OK ||
+		    tba_buf_puts(&out, "{\"authorization\":\"OAuth oauth_signature=\\\"") !=
+			TBA_OK ||
 		    tba_base64(mac, maclen, &out) != TBA_OK ||
 		    tba_buf_puts(&out, "\\\"\",\"base_string\":\"") != TBA_OK ||
 		    tba_buf_put(&out, s->tb.msg, s->tb.msglen) != TBA_OK ||
@@ -239,8 +241,8 @@ bare_with(struct bench *b, int pinned, size_t nclients, double secs, struct benc
 	int ok;
 
 	b->sock = b->bare_sock;
-	ok = pinned ? bench_agent_run_pinned(b, b->bare_pid, secs, out) :
-	    bench_agent_run(b, nclients, secs, out);
+	ok = pinned ? bench_agent_run_pinned(b, b->bare_pid, secs, out)
+		    : bench_agent_run(b, nclients, secs, out);
 	b->sock = sock;
 	b->agent_signs = signs;
 	return ok;

@@ -19,15 +19,15 @@
 #include "tba/profile.h"
 
 #define BENCH_THREADS_MAX 16
-#define BENCH_SAMPLES_MAX (1u << 20)  /* latency samples kept per thread per round */
+#define BENCH_SAMPLES_MAX (1u << 20) /* latency samples kept per thread per round */
 
 /* One case's result in one round. */
 struct bench_result {
-	double rate;      /* operations per second over the round */
-	double p50_ms;    /* latency percentiles; 0 when the case has none */
+	double rate;   /* operations per second over the round */
+	double p50_ms; /* latency percentiles; 0 when the case has none */
 	double p99_ms;
-	uint64_t n;       /* operations done */
-	int ok;           /* 0 when an operation failed (the round is void) */
+	uint64_t n; /* operations done */
+	int ok;     /* 0 when an operation failed (the round is void) */
 };
 
 /* Everything the cases share, set up once by main. */
@@ -40,26 +40,26 @@ struct bench {
 	/* M2M profiles bench-es256 and bench-ps256, when the token has them (bench/run makes them). */
 	struct tba_profile es256, ps256;
 	int have_jws;
-	char *msg;               /* a NetSuite-like base string, the message signed */
+	char *msg; /* a NetSuite-like base string, the message signed */
 	size_t msglen;
 
 	/* agent */
-	const char *sock;        /* TBA_AGENT_SOCK */
-	char *req;               /* one Sign request, NUL terminator included in reqlen */
+	const char *sock; /* TBA_AGENT_SOCK */
+	char *req;        /* one Sign request, NUL terminator included in reqlen */
 	size_t reqlen;
-	uint64_t agent_signs;    /* signatures the agent made for us so far */
-	long agent_pid;          /* 0: unknown (no RSS, no pinned case) */
+	uint64_t agent_signs; /* signatures the agent made for us so far */
+	long agent_pid;       /* 0: unknown (no RSS, no pinned case) */
 
 	/* the bare socket server (bare_case.c) */
-	long bare_pid;           /* 0: not running */
-	char bare_sock[128];      /* TBA_AGENT_SOCK + ".bare" */
+	long bare_pid;       /* 0: not running */
+	char bare_sock[128]; /* TBA_AGENT_SOCK + ".bare" */
 
 	/* programs */
 	char *const *cli_argv;   /* tba header PROFILE GET URL */
 	char *const *floor_argv; /* the floor program */
 	char *const *py_once_argv;
-	const char *py;          /* /usr/bin/python3 */
-	const char *py_script;   /* oauthlib_bench.py */
+	const char *py;        /* /usr/bin/python3 */
+	const char *py_script; /* oauthlib_bench.py */
 	const char *url;
 };
 
@@ -74,7 +74,8 @@ void bench_token_teardown(struct bench *b);
 /* nthreads threads, each C_SignInit+C_Sign on its own session, for secs seconds. */
 int bench_token_run(struct bench *b, size_t nthreads, double secs, struct bench_result *out);
 /* The token's JWS signature (ECDSA or RSA-PSS, tba_session_sign_jws) with M2M profile p, 1 thread. */
-int bench_jws_run(struct bench *b, const struct tba_profile *p, double secs, struct bench_result *out);
+int bench_jws_run(
+    struct bench *b, const struct tba_profile *p, double secs, struct bench_result *out);
 
 /* agent_case.c */
 /* Builds the Sign request and checks one round trip. */

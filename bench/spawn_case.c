@@ -33,7 +33,8 @@ spawn(char *const *argv, int fd_out)
 	if (fd_out >= 0) {
 		if (posix_spawn_file_actions_adddup2(&fa, fd_out, STDOUT_FILENO) != 0)
 			goto out;
-	} else if (posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0) != 0)
+	} else if (posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0) !=
+	    0)
 		goto out;
 	if (posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0) != 0)
 		goto out;

@@ -33,27 +33,45 @@
 #include "tba/err.h"
 #include "tba/log.h"
 
-#define DEFAULT_URL "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1/customer/42?expandSubResources=true"
+#define DEFAULT_URL \
+	"https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1/customer/42?expandSubResources=true"
 #define ROUNDS_MAX 50
 
-enum { C_TOK_N, C_TOK_1, C_JWS_ES, C_JWS_PS, C_BARE_8, C_BARE_1, C_BARE_1PIN, C_AG_8, C_AG_1, C_AG_1PIN, C_AG_CONN, C_CLI, C_FLOOR, C_PY_IN, C_PY_ONCE, C__MAX };
+enum {
+	C_TOK_N,
+	C_TOK_1,
+	C_JWS_ES,
+	C_JWS_PS,
+	C_BARE_8,
+	C_BARE_1,
+	C_BARE_1PIN,
+	C_AG_8,
+	C_AG_1,
+	C_AG_1PIN,
+	C_AG_CONN,
+	C_CLI,
+	C_FLOOR,
+	C_PY_IN,
+	C_PY_ONCE,
+	C__MAX
+};
 
 static const char *case_names[C__MAX] = {
-	"token in-process, 1 thread per core (the limit)",
-	"token in-process, 1 thread",
-	"token in-process, 1 thread, ECDSA P-256 (M2M ES256)",
-	"token in-process, 1 thread, RSA-PSS 3072 (M2M PS256)",
-	"token behind a bare socket server, 8 persistent clients",
-	"token behind a bare socket server, 1 persistent client",
-	"token behind a bare socket server, 1 client, client and server on one CPU",
-	"agent, 8 persistent clients",
-	"agent, 1 persistent client",
-	"agent, 1 persistent client, client and agent on one CPU",
-	"agent, 1 client connecting per request",
-	"`tba header` per call (spawn + wait)",
-	"floor: empty main, same libraries, per call",
-	"python3-oauthlib in-process (software key)",
-	"python3 one-shot script per call (oauthlib)",
+    "token in-process, 1 thread per core (the limit)",
+    "token in-process, 1 thread",
+    "token in-process, 1 thread, ECDSA P-256 (M2M ES256)",
+    "token in-process, 1 thread, RSA-PSS 3072 (M2M PS256)",
+    "token behind a bare socket server, 8 persistent clients",
+    "token behind a bare socket server, 1 persistent client",
+    "token behind a bare socket server, 1 client, client and server on one CPU",
+    "agent, 8 persistent clients",
+    "agent, 1 persistent client",
+    "agent, 1 persistent client, client and agent on one CPU",
+    "agent, 1 client connecting per request",
+    "`tba header` per call (spawn + wait)",
+    "floor: empty main, same libraries, per call",
+    "python3-oauthlib in-process (software key)",
+    "python3 one-shot script per call (oauthlib)",
 };
 
 static struct bench_result res[C__MAX][ROUNDS_MAX];
@@ -103,7 +121,9 @@ median(int c, int rounds, int field)
 	int i;
 
 	for (i = 0; i < rounds; i++)
-		v[i] = field == 0 ? res[c][i].rate : field == 1 ? res[c][i].p50_ms : res[c][i].p99_ms;
+		v[i] = field == 0 ? res[c][i].rate
+		    : field == 1  ? res[c][i].p50_ms
+				  : res[c][i].p99_ms;
 	qsort(v, (size_t)rounds, sizeof(v[0]), cmp_dbl);
 	return rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
 }
@@ -117,11 +137,12 @@ verdict(int pass)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: tba-bench --tba PATH --floor PATH --agent-pid PID [--profile NAME] [--url URL]\n"
-	           "                 [--rounds N] [--seconds S] [--rss-signs N] [--python PATH]\n"
-	           "                 [--oauthlib SCRIPT] [--token URI]\n"
-	           "       tba-bench --signs-only N [--clients C] [--connect] [--bare] [--profile NAME] [--url URL]\n"
-	           "The token is --token or TBA_TOKEN; the agent is TBA_AGENT_SOCK. bench/run does all of it.\n");
+	fprintf(f,
+	    "usage: tba-bench --tba PATH --floor PATH --agent-pid PID [--profile NAME] [--url URL]\n"
+	    "                 [--rounds N] [--seconds S] [--rss-signs N] [--python PATH]\n"
+	    "                 [--oauthlib SCRIPT] [--token URI]\n"
+	    "       tba-bench --signs-only N [--clients C] [--connect] [--bare] [--profile NAME] [--url URL]\n"
+	    "The token is --token or TBA_TOKEN; the agent is TBA_AGENT_SOCK. bench/run does all of it.\n");
 }
 
 static int
@@ -154,8 +175,8 @@ run_round(struct bench *b, int round, double secs, size_t ncpu)
 }
 
 static void
-print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, long rss1,
-    uint64_t rss_signs)
+print_table(
+    struct bench *b, int rounds, double secs, size_t ncpu, long rss0, long rss1, uint64_t rss_signs)
 {
 	double tokn = median(C_TOK_N, rounds, 0), tok1 = median(C_TOK_1, rounds, 0);
 	double ag8 = median(C_AG_8, rounds, 0), ag1 = median(C_AG_1, rounds, 0);
@@ -184,8 +205,8 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	printf("| agent 8 clients / token 1 thread | %.2f | (reference) | |\n", ag8 / tok1);
 	if (b->have_jws)
 		printf("| token ECDSA P-256 / HMAC, RSA-PSS 3072 / HMAC, 1 thread | %.3f, %.4f | "
-		    "(M2M signing cost) | |\n", median(C_JWS_ES, rounds, 0) / tok1,
-		    median(C_JWS_PS, rounds, 0) / tok1);
+		       "(M2M signing cost) | |\n",
+		    median(C_JWS_ES, rounds, 0) / tok1, median(C_JWS_PS, rounds, 0) / tok1);
 	printf("| agent 1 client / token 1 thread | %.2f | >= 0.50 | %s |\n", ag1 / tok1,
 	    verdict(ag1 / tok1 >= 0.50));
 	printf("| agent 1 client / token %zu threads | %.2f | (reference) | |\n", ncpu, ag1 / tokn);
@@ -193,13 +214,18 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 		printf("| agent 1 client on one CPU / token 1 thread | %.2f | (diagnostic) | |\n",
 		    median(C_AG_1PIN, rounds, 0) / tok1);
 	/* What a server that only signs reaches here: the reference for any agent. */
-	printf("| bare server 8 clients / token %zu threads | %.2f | (a server that only signs) | |\n", ncpu,
-	    bare8 / tokn);
-	printf("| bare server 1 client / token 1 thread | %.2f | (a server that only signs) | |\n", bare1 / tok1);
-	printf("| agent 8 clients / bare server 8 clients | %.2f | (the agent's own cost) | |\n", ag8 / bare8);
-	printf("| agent 1 client / bare server 1 client | %.2f | (the agent's own cost) | |\n", ag1 / bare1);
+	printf(
+	    "| bare server 8 clients / token %zu threads | %.2f | (a server that only signs) | |\n",
+	    ncpu, bare8 / tokn);
+	printf("| bare server 1 client / token 1 thread | %.2f | (a server that only signs) | |\n",
+	    bare1 / tok1);
+	printf("| agent 8 clients / bare server 8 clients | %.2f | (the agent's own cost) | |\n",
+	    ag8 / bare8);
+	printf("| agent 1 client / bare server 1 client | %.2f | (the agent's own cost) | |\n",
+	    ag1 / bare1);
 	if (b->agent_pid > 0)
-		printf("| agent / bare server, 1 client, one CPU | %.2f | (the agent's own cost) | |\n",
+		printf(
+		    "| agent / bare server, 1 client, one CPU | %.2f | (the agent's own cost) | |\n",
 		    median(C_AG_1PIN, rounds, 0) / median(C_BARE_1PIN, rounds, 0));
 	printf("| `tba header` / floor, median ms per call | %.2f | <= 1.50 | %s |\n", cli / flo,
 	    verdict(cli / flo <= 1.50));
@@ -207,12 +233,15 @@ print_table(struct bench *b, int rounds, double secs, size_t ncpu, long rss0, lo
 	if (b->py_script != NULL) {
 		printf("| agent 8 clients / python3-oauthlib in-process | %.2f | (reference) | |\n",
 		    ag8 / median(C_PY_IN, rounds, 0));
-		printf("| python3 one-shot / `tba header`, median ms per call | %.2f | (reference) | |\n",
+		printf(
+		    "| python3 one-shot / `tba header`, median ms per call | %.2f | (reference) | |\n",
 		    median(C_PY_ONCE, rounds, 1) / cli);
 	}
 	if (rss0 > 0 && rss1 > 0)
-		printf("| agent VmRSS growth over %llu signatures (%ld -> %ld KiB) | %ld KiB | < 1024 KiB | %s |\n",
-		    (unsigned long long)rss_signs, rss0, rss1, rss1 - rss0, verdict(rss1 - rss0 < 1024));
+		printf(
+		    "| agent VmRSS growth over %llu signatures (%ld -> %ld KiB) | %ld KiB | < 1024 KiB | %s |\n",
+		    (unsigned long long)rss_signs, rss0, rss1, rss1 - rss0,
+		    verdict(rss1 - rss0 < 1024));
 	else
 		printf("| agent VmRSS growth | not measured (no --agent-pid) | < 1024 KiB | |\n");
 }
@@ -221,23 +250,23 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"tba", required_argument, NULL, 't'},
-		{"floor", required_argument, NULL, 'f'},
-		{"agent-pid", required_argument, NULL, 'p'},
-		{"profile", required_argument, NULL, 'P'},
-		{"url", required_argument, NULL, 'u'},
-		{"rounds", required_argument, NULL, 'r'},
-		{"seconds", required_argument, NULL, 's'},
-		{"rss-signs", required_argument, NULL, 'R'},
-		{"python", required_argument, NULL, 'y'},
-		{"oauthlib", required_argument, NULL, 'o'},
-		{"token", required_argument, NULL, 'T'},
-		{"signs-only", required_argument, NULL, 'n'},
-		{"clients", required_argument, NULL, 'c'},
-		{"connect", no_argument, NULL, 'C'},
-		{"bare", no_argument, NULL, 'B'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"tba", required_argument, NULL, 't'},
+	    {"floor", required_argument, NULL, 'f'},
+	    {"agent-pid", required_argument, NULL, 'p'},
+	    {"profile", required_argument, NULL, 'P'},
+	    {"url", required_argument, NULL, 'u'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"rss-signs", required_argument, NULL, 'R'},
+	    {"python", required_argument, NULL, 'y'},
+	    {"oauthlib", required_argument, NULL, 'o'},
+	    {"token", required_argument, NULL, 'T'},
+	    {"signs-only", required_argument, NULL, 'n'},
+	    {"clients", required_argument, NULL, 'c'},
+	    {"connect", no_argument, NULL, 'C'},
+	    {"bare", no_argument, NULL, 'B'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct bench b;
 	const char *tba = NULL, *floor_prog = NULL, *profile = "bench", *uri = NULL;
@@ -257,23 +286,69 @@ main(int argc, char **argv)
 	tba_log_init("tba-bench", TBA_LOG_WARN);
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 't': tba = optarg; break;
-		case 'f': floor_prog = optarg; break;
-		case 'p': agent_pid = strtol(optarg, &end, 10); if (*end != '\0') agent_pid = -1; break;
-		case 'P': profile = optarg; break;
-		case 'u': b.url = optarg; break;
-		case 'r': rounds = (int)strtol(optarg, &end, 10); if (*end != '\0') rounds = 0; break;
-		case 's': secs = strtod(optarg, &end); if (*end != '\0') secs = 0; break;
-		case 'R': rss_signs = strtoull(optarg, &end, 10); if (*end != '\0') rss_signs = 0; break;
-		case 'y': b.py = optarg; break;
-		case 'o': b.py_script = optarg; break;
-		case 'T': uri = optarg; break;
-		case 'n': only = strtoull(optarg, &end, 10); if (*end != '\0') only = 0; break;
-		case 'c': nclients = strtol(optarg, &end, 10); if (*end != '\0') nclients = 0; break;
-		case 'C': connect_each = 1; break;
-		case 'B': bare = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 64;
+		case 't':
+			tba = optarg;
+			break;
+		case 'f':
+			floor_prog = optarg;
+			break;
+		case 'p':
+			agent_pid = strtol(optarg, &end, 10);
+			if (*end != '\0')
+				agent_pid = -1;
+			break;
+		case 'P':
+			profile = optarg;
+			break;
+		case 'u':
+			b.url = optarg;
+			break;
+		case 'r':
+			rounds = (int)strtol(optarg, &end, 10);
+			if (*end != '\0')
+				rounds = 0;
+			break;
+		case 's':
+			secs = strtod(optarg, &end);
+			if (*end != '\0')
+				secs = 0;
+			break;
+		case 'R':
+			rss_signs = strtoull(optarg, &end, 10);
+			if (*end != '\0')
+				rss_signs = 0;
+			break;
+		case 'y':
+			b.py = optarg;
+			break;
+		case 'o':
+			b.py_script = optarg;
+			break;
+		case 'T':
+			uri = optarg;
+			break;
+		case 'n':
+			only = strtoull(optarg, &end, 10);
+			if (*end != '\0')
+				only = 0;
+			break;
+		case 'c':
+			nclients = strtol(optarg, &end, 10);
+			if (*end != '\0')
+				nclients = 0;
+			break;
+		case 'C':
+			connect_each = 1;
+			break;
+		case 'B':
+			bare = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
 		}
 	}
 	if (uri == NULL)
@@ -293,8 +368,8 @@ main(int argc, char **argv)
 		}
 		t = bench_now();
 		if (bench_agent_setup(&b, profile) &&
-		    (connect_each ? bench_agent_connect_signs(&b, only) :
-		    bench_agent_signs(&b, (size_t)nclients, only))) {
+		    (connect_each ? bench_agent_connect_signs(&b, only)
+				  : bench_agent_signs(&b, (size_t)nclients, only))) {
 			t = bench_now() - t;
 			printf("%llu signatures in %.3f s: %.0f /s\n", only, t, (double)only / t);
 			rc = 0;
@@ -303,8 +378,8 @@ main(int argc, char **argv)
 		bench_bare_stop(&b);
 		return rc;
 	}
-	if (optind != argc || tba == NULL || floor_prog == NULL || agent_pid < 0 ||
-	    rounds < 1 || rounds > ROUNDS_MAX || secs <= 0 || secs > 60) {
+	if (optind != argc || tba == NULL || floor_prog == NULL || agent_pid < 0 || rounds < 1 ||
+	    rounds > ROUNDS_MAX || secs <= 0 || secs > 60) {
 		usage(stderr);
 		return 64;
 	}
@@ -348,7 +423,8 @@ main(int argc, char **argv)
 		goto out;
 	/* Every program is checked to do its job once before it is timed. */
 	if (!bench_spawn_capture(cli_argv, out, sizeof(out)) || strncmp(out, "OAuth ", 6) != 0) {
-		fprintf(stderr, "tba-bench: `%s header %s GET URL` did not print a header\n", tba, profile);
+		fprintf(stderr, "tba-bench: `%s header %s GET URL` did not print a header\n", tba,
+		    profile);
 		goto out;
 	}
 	if (!bench_spawn_capture(floor_argv, out, sizeof(out))) {
@@ -357,7 +433,8 @@ main(int argc, char **argv)
 	}
 	if (b.py_script != NULL &&
 	    (!bench_spawn_capture(py_argv, out, sizeof(out)) || strncmp(out, "OAuth ", 6) != 0)) {
-		fprintf(stderr, "tba-bench: %s %s --once did not print a header\n", b.py, b.py_script);
+		fprintf(
+		    stderr, "tba-bench: %s %s --once did not print a header\n", b.py, b.py_script);
 		goto out;
 	}
 

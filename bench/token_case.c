@@ -37,7 +37,8 @@ make_message(struct bench *b)
 	tba_err r;
 
 	tba_buf_init(&m, 4096);
-	r = tba_buf_putf(&m, "GET&https%%3A%%2F%%2F%s%%2Fservices%%2Frest%%2Frecord%%2Fv1%%2Fcustomer%%2F42&"
+	r = tba_buf_putf(&m,
+	    "GET&https%%3A%%2F%%2F%s%%2Fservices%%2Frest%%2Frecord%%2Fv1%%2Fcustomer%%2F42&"
 	    "expandSubResources%%3Dtrue%%26oauth_consumer_key%%3D%s%%26oauth_nonce%%3D"
 	    "Ab3dE6gH9jK2mN5pQ8sT1vW4%%26oauth_signature_method%%3DHMAC-SHA256%%26"
 	    "oauth_timestamp%%3D1700000000%%26oauth_token%%3D%s%%26oauth_version%%3D1.0",
@@ -101,11 +102,11 @@ bench_token_teardown(struct bench *b)
 
 struct worker {
 	struct bench *b;
-	const struct tba_profile *jws;  /* NULL: HMAC with b->prof */
+	const struct tba_profile *jws; /* NULL: HMAC with b->prof */
 	struct tba_session *s;
 	double deadline;
 	uint64_t n;
-	uint64_t *lat;   /* ns per call */
+	uint64_t *lat; /* ns per call */
 	size_t nlat;
 	int ok;
 	pthread_t tid;
@@ -127,9 +128,11 @@ token_worker(void *arg)
 	t0 = bench_now();
 	while (t0 < w->deadline) {
 		if (w->jws != NULL)
-			r = tba_session_sign_jws(w->s, w->jws, w->b->msg, w->b->msglen, mac, &maclen);
+			r = tba_session_sign_jws(
+			    w->s, w->jws, w->b->msg, w->b->msglen, mac, &maclen);
 		else
-			r = tba_session_sign(w->s, &w->b->prof, w->b->msg, w->b->msglen, mac, &maclen);
+			r = tba_session_sign(
+			    w->s, &w->b->prof, w->b->msg, w->b->msglen, mac, &maclen);
 		if (r != TBA_OK) {
 			w->ok = 0;
 			break;

@@ -40,8 +40,10 @@ auth_fill(const cJSON *p, struct auth_profile *a)
 	v = cJSON_GetObjectItemCaseSensitive(p, "not_after");
 	a->not_after = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 	snprintf(a->policy.name, sizeof(a->policy.name), "%s", a->name);
-	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(p, "hosts")) {
-		if (cJSON_IsString(h) && (r = tba_profile_add_host(&a->policy, h->valuestring)) != TBA_OK)
+	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(p, "hosts"))
+	{
+		if (cJSON_IsString(h) &&
+		    (r = tba_profile_add_host(&a->policy, h->valuestring)) != TBA_OK)
 			return r;
 	}
 	return TBA_OK;
@@ -62,7 +64,8 @@ auth_profile(struct tba_agentc *ac, const char *name, const struct auth_profile 
 	if ((r = tba_agentc_call(ac, "List", NULL, &reply)) != TBA_OK)
 		goto out;
 	r = tba_seterr(TBA_ERR_NOT_FOUND, "the agent has no profile '%.40s' (see tba list)", name);
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(reply, "profiles")) {
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(reply, "profiles"))
+	{
 		n = cJSON_GetObjectItemCaseSensitive(p, "name");
 		if (!cJSON_IsString(n) || strcmp(n->valuestring, name) != 0)
 			continue;
@@ -114,7 +117,8 @@ auth_bearer(struct tba_agentc *ac, const struct auth_profile *a, const char *met
 			char why[512];
 
 			snprintf(why, sizeof(why), "%s", tba_errmsg(r));
-			r = tba_seterr(TBA_ERR_REMOTE, "no access token for profile %s: %s", a->name, why);
+			r = tba_seterr(
+			    TBA_ERR_REMOTE, "no access token for profile %s: %s", a->name, why);
 		}
 		goto out;
 	}

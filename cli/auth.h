@@ -17,12 +17,12 @@
 /* What the agent's List says about one profile (no secret). */
 struct auth_profile {
 	char name[TBA_NAME_MAX + 1];
-	int m2m;                                  /* kind "m2m" */
+	int m2m; /* kind "m2m" */
 	char account[TBA_FIELD_MAX + 1];
 	char certificate_id[TBA_FIELD_MAX + 1];
 	char client_id[TBA_FIELD_MAX + 1];
 	int64_t not_after;
-	struct tba_profile policy;                /* hosts, for tba_policy_check */
+	struct tba_profile policy; /* hosts, for tba_policy_check */
 };
 
 /*
@@ -37,8 +37,8 @@ tba_err auth_profile(struct tba_agentc *ac, const char *name, const struct auth_
  * host must be one of its hosts (https, port 443) and renew forces a new
  * access token; otherwise the agent signs it.
  */
-tba_err auth_header(struct tba_agentc *ac, const char *profile, const char *method,
-    const char *url, const struct tba_params *form, int renew, char **auth);
+tba_err auth_header(struct tba_agentc *ac, const char *profile, const char *method, const char *url,
+    const struct tba_params *form, int renew, char **auth);
 void auth_free(char *auth);
 
 #endif

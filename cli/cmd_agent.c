@@ -26,42 +26,42 @@
 #include "tba/url.h"
 
 static const char list_help[] =
-"usage: tba list [--json]\n\n"
-"Lists the profiles the agent at TBA_AGENT_SOCK serves (no secrets).\n\n"
-"  --json   a JSON array of {name, kind, account, realm, signature_method, hosts}\n";
+    "usage: tba list [--json]\n\n"
+    "Lists the profiles the agent at TBA_AGENT_SOCK serves (no secrets).\n\n"
+    "  --json   a JSON array of {name, kind, account, realm, signature_method, hosts}\n";
 
 static const char header_help[] =
-"usage: tba header PROFILE METHOD URL [--form NAME=VALUE]... [--timestamp T] [--nonce N] [--json]\n\n"
-"Prints the value of a signed Authorization header for METHOD URL on one line\n"
-"(OAuth realm=\"...\", oauth_consumer_key=\"...\", ...). The agent checks the\n"
-"profile's policy (https, an allowed host, METHOD in capitals) before signing.\n\n"
-"  --form NAME=VALUE  a form body parameter to sign (literal, split at the first '=')\n"
-"  --timestamp T      use this timestamp (seconds; within the agent's --max-skew)\n"
-"  --nonce N          use this nonce (6-64 of A-Za-z0-9)\n"
-"  --json             print authorization, signature, nonce, timestamp, base_string\n"
-"                     and url (the exact URL that was signed: send that one)\n";
+    "usage: tba header PROFILE METHOD URL [--form NAME=VALUE]... [--timestamp T] [--nonce N] [--json]\n\n"
+    "Prints the value of a signed Authorization header for METHOD URL on one line\n"
+    "(OAuth realm=\"...\", oauth_consumer_key=\"...\", ...). The agent checks the\n"
+    "profile's policy (https, an allowed host, METHOD in capitals) before signing.\n\n"
+    "  --form NAME=VALUE  a form body parameter to sign (literal, split at the first '=')\n"
+    "  --timestamp T      use this timestamp (seconds; within the agent's --max-skew)\n"
+    "  --nonce N          use this nonce (6-64 of A-Za-z0-9)\n"
+    "  --json             print authorization, signature, nonce, timestamp, base_string\n"
+    "                     and url (the exact URL that was signed: send that one)\n";
 
 static const char passport_help[] =
-"usage: tba passport PROFILE [--xml|--json] [--timestamp T] [--nonce N]\n\n"
-"Prints a signed SOAP <tokenPassport> element for SuiteTalk (the default, --xml),\n"
-"or its fields as JSON (--json).\n\n"
-"  --timestamp T      use this timestamp (seconds; within the agent's --max-skew)\n"
-"  --nonce N          use this nonce (6-64 of A-Za-z0-9)\n";
+    "usage: tba passport PROFILE [--xml|--json] [--timestamp T] [--nonce N]\n\n"
+    "Prints a signed SOAP <tokenPassport> element for SuiteTalk (the default, --xml),\n"
+    "or its fields as JSON (--json).\n\n"
+    "  --timestamp T      use this timestamp (seconds; within the agent's --max-skew)\n"
+    "  --nonce N          use this nonce (6-64 of A-Za-z0-9)\n";
 
 static const char lock_help[] =
-"usage: tba lock\n\n"
-"Locks the agent: it logs out of the token, forgets the PIN and refuses to sign\n"
-"until 'tba unlock'.\n";
+    "usage: tba lock\n\n"
+    "Locks the agent: it logs out of the token, forgets the PIN and refuses to sign\n"
+    "until 'tba unlock'.\n";
 
 static const char unlock_help[] =
-"usage: tba unlock\n\n"
-"Unlocks the agent with the token PIN, read from the terminal with echo off, or\n"
-"else from the first line of standard input. A wrong PIN is not retried.\n";
+    "usage: tba unlock\n\n"
+    "Unlocks the agent with the token PIN, read from the terminal with echo off, or\n"
+    "else from the first line of standard input. A wrong PIN is not retried.\n";
 
 /* Options shared by the agent commands; unused ones are refused per command. */
 struct agent_opts {
 	int json, xml;
-	int64_t timestamp;        /* -1: the agent's clock */
+	int64_t timestamp; /* -1: the agent's clock */
 	const char *nonce;
 	struct tba_params form;
 };
@@ -102,13 +102,13 @@ agent_opts(const char *cmd, const char *help, unsigned allowed, int argc, char *
     struct agent_opts *o)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"xml", no_argument, NULL, 'x'},
-		{"form", required_argument, NULL, 'F'},
-		{"timestamp", required_argument, NULL, 't'},
-		{"nonce", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"xml", no_argument, NULL, 'x'},
+	    {"form", required_argument, NULL, 'F'},
+	    {"timestamp", required_argument, NULL, 't'},
+	    {"nonce", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *eq;
 	char *name;
@@ -130,13 +130,20 @@ agent_opts(const char *cmd, const char *help, unsigned allowed, int argc, char *
 		    (c == 'n' && !(allowed & O_NONCE)))
 			return cli_usage(cmd, "unknown option %s", argv[optind - 1]);
 		switch (c) {
-		case 'j': o->json = 1; break;
-		case 'x': o->xml = 1; break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'x':
+			o->xml = 1;
+			break;
 		case 't':
 			if (!agent_timestamp(optarg, &o->timestamp))
-				return cli_usage(cmd, "--timestamp wants seconds since 1970, not '%s'", optarg);
+				return cli_usage(
+				    cmd, "--timestamp wants seconds since 1970, not '%s'", optarg);
 			break;
-		case 'n': o->nonce = optarg; break;
+		case 'n':
+			o->nonce = optarg;
+			break;
 		case 'F':
 			if ((eq = strchr(optarg, '=')) == NULL)
 				return cli_usage(cmd, "--form wants NAME=VALUE, not '%s'", optarg);
@@ -209,7 +216,8 @@ cmd_list(int argc, char **argv)
 		goto out;
 	profs = cJSON_GetObjectItemCaseSensitive(reply, "profiles");
 	if (!cJSON_IsArray(profs)) {
-		rc = cli_fail(tba_seterr(TBA_ERR_PROTO, "the agent's reply has no profiles"), "list");
+		rc = cli_fail(
+		    tba_seterr(TBA_ERR_PROTO, "the agent's reply has no profiles"), "list");
 		goto out;
 	}
 	if (o.json) {
@@ -218,17 +226,20 @@ cmd_list(int argc, char **argv)
 		goto out;
 	}
 	if (cJSON_GetArraySize(profs) == 0)
-		fprintf(stderr, "tba list: the agent's token has no profiles (add one with tba import)\n");
+		fprintf(stderr,
+		    "tba list: the agent's token has no profiles (add one with tba import)\n");
 	else
 		printf("%-20s %-9s %-16s %-16s %-12s %s\n", "NAME", "KIND", "ACCOUNT", "REALM",
 		    "METHOD", "HOSTS");
-	cJSON_ArrayForEach(p, profs) {
+	cJSON_ArrayForEach(p, profs)
+	{
 		printf("%-20s %-9s %-16s %-16s %-12s ", jstr(p, "name"), jstr(p, "kind"),
 		    jstr(p, "account")[0] ? jstr(p, "account") : "-",
 		    jstr(p, "realm")[0] ? jstr(p, "realm") : "-",
 		    jstr(p, "signature_method")[0] ? jstr(p, "signature_method") : jstr(p, "alg"));
 		first = 1;
-		cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(p, "hosts")) {
+		cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(p, "hosts"))
+		{
 			printf("%s%s", first ? "" : ",", cJSON_IsString(h) ? h->valuestring : "?");
 			first = 0;
 		}
@@ -251,8 +262,8 @@ cmd_header(int argc, char **argv)
 	int rc;
 
 	agent_opts_init(&o);
-	if ((rc = agent_opts("header", header_help, O_JSON | O_FORM | O_TS | O_NONCE, argc, argv,
-	    &o)) >= 0)
+	if ((rc = agent_opts(
+		 "header", header_help, O_JSON | O_FORM | O_TS | O_NONCE, argc, argv, &o)) >= 0)
 		goto out;
 	if (argc - optind != 3) {
 		rc = cli_usage("header", "needs PROFILE METHOD URL");
@@ -291,8 +302,8 @@ cmd_passport(int argc, char **argv)
 
 	agent_opts_init(&o);
 	tba_buf_init(&xml, 65536);
-	if ((rc = agent_opts("passport", passport_help, O_JSON | O_XML | O_TS | O_NONCE, argc, argv,
-	    &o)) >= 0)
+	if ((rc = agent_opts(
+		 "passport", passport_help, O_JSON | O_XML | O_TS | O_NONCE, argc, argv, &o)) >= 0)
 		goto out;
 	if (argc - optind != 1) {
 		rc = cli_usage("passport", "needs exactly one PROFILE");
@@ -309,8 +320,9 @@ cmd_passport(int argc, char **argv)
 		rc = TBA_EXIT_OK;
 		goto out;
 	}
-	if (tba_proto_int(cJSON_GetObjectItemCaseSensitive(reply, "timestamp"), "timestamp",
-	    &ts) != TBA_OK || tba_sigmethod_parse(jstr(reply, "algorithm"), &m) != TBA_OK) {
+	if (tba_proto_int(cJSON_GetObjectItemCaseSensitive(reply, "timestamp"), "timestamp", &ts) !=
+		TBA_OK ||
+	    tba_sigmethod_parse(jstr(reply, "algorithm"), &m) != TBA_OK) {
 		rc = cli_fail(tba_seterr(TBA_ERR_PROTO, "malformed Passport reply"), "passport");
 		goto out;
 	}

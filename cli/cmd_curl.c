@@ -36,8 +36,8 @@ struct curl_run {
 	struct http_resp resp; /* the last exchange */
 	const char *method;    /* redirects may turn it into GET */
 	int has_body;
-	long hops;		/* redirects followed so far (whole run) */
-	struct tba_buf url;	/* the normalised URL of the request in progress */
+	long hops;              /* redirects followed so far (whole run) */
+	struct tba_buf url;     /* the normalised URL of the request in progress */
 	struct tba_buf scratch; /* the Content-Type line, the re-encoded form */
 	struct tba_params form;
 	struct curl_slist *hdrs;
@@ -78,8 +78,8 @@ curl_set_url(struct curl_run *run, const char *url)
 	if (r == TBA_OK)
 		r = tba_url_normalized(&u, &run->url);
 	if (r != TBA_OK) {
-		fprintf(stderr, "tba curl: the server sent a URL that cannot be used (%s): %s\n", url,
-			tba_errmsg(r));
+		fprintf(stderr, "tba curl: the server sent a URL that cannot be used (%s): %s\n",
+		    url, tba_errmsg(r));
 		ret = TBA_EXIT_FAIL;
 	}
 	tba_url_free(&u);
@@ -135,9 +135,9 @@ curl_build(struct curl_run *run, struct http_req *req)
 	r = tba_params_parse(&run->form, o->body.data, o->body.len);
 	if (r != TBA_OK)
 		return tba_seterr(TBA_ERR_USAGE,
-				  "the body is not valid form data (%s); with "
-				  "another Content-Type give it with -H",
-				  tba_errmsg(r));
+		    "the body is not valid form data (%s); with "
+		    "another Content-Type give it with -H",
+		    tba_errmsg(r));
 	/*
 	 * Like the URL, a signed form is sent as re-encoded from what was
 	 * signed, so the server decodes exactly those fields.
@@ -156,7 +156,7 @@ static int
 curl_cc_transient(CURLcode cc)
 {
 	return cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_COULDNT_RESOLVE_HOST ||
-	       cc == CURLE_COULDNT_RESOLVE_PROXY;
+	    cc == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
 /* Prints a failed exchange and returns its exit code. */
@@ -168,7 +168,7 @@ curl_failed(struct curl_run *run, tba_err r)
 	if (r == TBA_ERR_NETWORK) {
 		if (curl_opts_errors_shown(run->o))
 			fprintf(stderr, "tba curl: (%d) %s failure: %s. Hint: %s\n", (int)resp->cc,
-				http_fail_kind(resp->cc), resp->errbuf, http_fail_hint(resp->cc));
+			    http_fail_kind(resp->cc), resp->errbuf, http_fail_hint(resp->cc));
 		return (int)resp->cc;
 	}
 	snprintf(run->w->info.errormsg, sizeof(run->w->info.errormsg), "%s", tba_errmsg(r));
@@ -176,10 +176,10 @@ curl_failed(struct curl_run *run, tba_err r)
 		return cli_usage("curl", "%s", tba_errmsg(r));
 	if (run->hops > 0)
 		fprintf(stderr, "tba curl: the agent would not sign the redirect to %s: %s\n",
-			tba_buf_str(&run->url), tba_errmsg(r));
+		    tba_buf_str(&run->url), tba_errmsg(r));
 	else
-		fprintf(stderr, "tba curl: the agent would not sign this request: %s\n",
-			tba_errmsg(r));
+		fprintf(
+		    stderr, "tba curl: the agent would not sign this request: %s\n", tba_errmsg(r));
 	return r == TBA_ERR_AGENT ? TBA_EXIT_AGENT : TBA_EXIT_FAIL;
 }
 
@@ -210,7 +210,7 @@ curl_attempt(struct curl_run *run, long tries, int *step)
 	else if (r == TBA_OK && curl_out_repeats(run->w))
 		*step = STEP_RETRY;
 	else if (r == TBA_OK && run->o->location && curl_is_redirect(run->resp.status) &&
-		 run->resp.redirect_url != NULL)
+	    run->resp.redirect_url != NULL)
 		*step = STEP_REDIRECT;
 	if (r != TBA_OK && *step == STEP_DONE)
 		return curl_failed(run, r);
@@ -228,9 +228,9 @@ curl_wait(struct curl_run *run, long tries, long *delay)
 		wait = ra;
 	if (!run->o->silent)
 		fprintf(stderr,
-			"tba curl: transient problem (%s); retrying in %ld s, %ld retries left\n",
-			run->resp.cc == CURLE_OK ? "HTTP error" : http_fail_kind(run->resp.cc),
-			wait, run->o->retry - tries);
+		    "tba curl: transient problem (%s); retrying in %ld s, %ld retries left\n",
+		    run->resp.cc == CURLE_OK ? "HTTP error" : http_fail_kind(run->resp.cc), wait,
+		    run->o->retry - tries);
 	sleep((unsigned)wait);
 	if (run->o->retry_delay < 0 && *delay < 600)
 		*delay *= 2;
@@ -245,9 +245,9 @@ curl_follow(struct curl_run *run)
 
 	if (run->hops >= run->o->max_redirs) {
 		fprintf(stderr, "tba curl: (47) Maximum (%ld) redirects followed\n",
-			run->o->max_redirs);
+		    run->o->max_redirs);
 		snprintf(run->w->info.errormsg, sizeof(run->w->info.errormsg),
-			 "Maximum (%ld) redirects followed", run->o->max_redirs);
+		    "Maximum (%ld) redirects followed", run->o->max_redirs);
 		return CURLE_TOO_MANY_REDIRECTS;
 	}
 	run->hops++;
@@ -293,17 +293,17 @@ curl_finish(struct curl_run *run)
 		return CURLE_WRITE_ERROR;
 	if ((o->fail || o->fail_with_body) && st >= 400) {
 		if (curl_opts_errors_shown(o))
-			fprintf(stderr, "tba curl: (22) The requested URL returned error: %ld\n",
-				st);
+			fprintf(
+			    stderr, "tba curl: (22) The requested URL returned error: %ld\n", st);
 		snprintf(run->w->info.errormsg, sizeof(run->w->info.errormsg),
-			 "The requested URL returned error: %ld", st);
+		    "The requested URL returned error: %ld", st);
 		return TBA_EXIT_HTTP;
 	}
 	if (st == 401 && !o->silent)
 		fprintf(stderr,
-			"tba curl: HTTP 401: the server refused the login; 'tba test %s' "
-			"diagnoses it\n",
-			o->profile);
+		    "tba curl: HTTP 401: the server refused the login; 'tba test %s' "
+		    "diagnoses it\n",
+		    o->profile);
 	return TBA_EXIT_OK;
 }
 
@@ -324,8 +324,8 @@ curl_first_url(const struct curl_opts *o, struct tba_buf *u)
 			r = tba_buf_put(u, o->body.data, o->body.len);
 	}
 	if (r != TBA_OK)
-		return cli_usage("curl", "the URL with the -G data is longer than %d bytes",
-				 TBA_URL_MAX);
+		return cli_usage(
+		    "curl", "the URL with the -G data is longer than %d bytes", TBA_URL_MAX);
 	memset(&parsed, 0, sizeof(parsed));
 	r = tba_url_parse(tba_buf_str(u), &parsed);
 	tba_url_free(&parsed);
@@ -344,8 +344,8 @@ curl_go(struct curl_run *run)
 	tba_buf_init(&first, TBA_URL_MAX);
 	run->has_body = o->body_kind != BODY_NONE && !o->get;
 	run->method = o->method != NULL ? o->method
-		      : o->head		? "HEAD"
-		      : run->has_body	? "POST"
+	    : o->head                   ? "HEAD"
+	    : run->has_body             ? "POST"
 					: "GET";
 	ret = curl_first_url(o, &first);
 	if (ret < 0 && o->paginate != PAGE_NONE) {

@@ -24,55 +24,55 @@
 #define M2M_DAY 86400
 
 static const char m2m_help[] =
-"usage: tba m2m new PROFILE --account ACCOUNT --client-id CLIENT_ID [--alg ES256]\n"
-"                   [--scope rest_webservices] [--days 730] [--subject CN]\n"
-"                   [--out FILE] [--token URI] [--replace] [--rsa-bits 3072|4096]\n"
-"       tba m2m cert-id PROFILE CERTIFICATE_ID [--token URI]\n"
-"       tba m2m cert PROFILE [--next] [--token URI]\n"
-"       tba m2m rotate PROFILE [--days N] [--subject CN] [--out FILE] [--token URI]\n"
-"\n"
-"OAuth 2.0 client credentials (machine to machine) for NetSuite, with the\n"
-"private key generated inside the token: it never exists anywhere else.\n"
-"\n"
-"new      generates the key pair in the token (ES256 = EC P-256, ES384 = P-384,\n"
-"         ES512 = P-521, PS256/PS384/PS512 = RSA 3072, or 4096 with --rsa-bits),\n"
-"         makes a self-signed X.509 certificate for it, signed by the token, and\n"
-"         writes its PEM to --out FILE or stdout.\n"
-"cert-id  records the Certificate ID NetSuite showed for the uploaded\n"
-"         certificate (the JWT's kid). After a rotate it switches the profile\n"
-"         to the new key and removes the old key and certificate.\n"
-"cert     prints the profile's certificate (PEM) again; --next the pending one.\n"
-"rotate   makes a second key pair and certificate while the current ones keep\n"
-"         working; upload it, then run cert-id with its new Certificate ID.\n"
-"\n"
-"Where the values come from in NetSuite:\n"
-"  --client-id   Setup > Integration > Manage Integrations > New, with Client\n"
-"                Credentials (Machine to Machine) Grant checked and the scopes\n"
-"                wanted; the client ID is shown once, on save.\n"
-"  --account     Setup > Company > Company Information: the account ID, e.g.\n"
-"                1234567 or 1234567_SB1 for a sandbox.\n"
-"  CERTIFICATE_ID  Setup > Integration > Manage Authentication > OAuth 2.0\n"
-"                Client Credentials (M2M) Setup > Create New: pick the entity,\n"
-"                role and application, upload the certificate; NetSuite shows\n"
-"                its Certificate ID. Needs the Administrator role or the\n"
-"                permission OAuth 2.0 Authorized Applications Management; the\n"
-"                role mapped needs Log in using OAuth 2.0 Access Tokens.\n"
-"\n"
-"Options:\n"
-"  --alg ALG       ES256 (default), ES384, ES512, PS256, PS384, PS512\n"
-"  --scope LIST    rest_webservices (default), restlets, suite_analytics,\n"
-"                  joined by commas, as checked on the integration record\n"
-"  --days N        certificate validity, 1 to 730 days (default 730, NetSuite's\n"
-"                  maximum); NetSuite emails administrators before it expires\n"
-"  --subject CN    the certificate's common name (default: tba PROFILE ACCOUNT)\n"
-"  --out FILE      write the certificate there instead of stdout\n"
-"  --replace       new: replace an existing profile; its old keys are removed\n"
-"                  only once the new ones are complete\n"
-"  --rsa-bits N    PS*: 3072 (default) or 4096\n"
-"  --token URI     the token (RFC 7512), else $TBA_TOKEN\n"
-"\n"
-"Exit status: 0 done; 1 failed (token or PIN error, profile exists or is\n"
-"missing, not an M2M profile); 64 bad options or arguments.\n";
+    "usage: tba m2m new PROFILE --account ACCOUNT --client-id CLIENT_ID [--alg ES256]\n"
+    "                   [--scope rest_webservices] [--days 730] [--subject CN]\n"
+    "                   [--out FILE] [--token URI] [--replace] [--rsa-bits 3072|4096]\n"
+    "       tba m2m cert-id PROFILE CERTIFICATE_ID [--token URI]\n"
+    "       tba m2m cert PROFILE [--next] [--token URI]\n"
+    "       tba m2m rotate PROFILE [--days N] [--subject CN] [--out FILE] [--token URI]\n"
+    "\n"
+    "OAuth 2.0 client credentials (machine to machine) for NetSuite, with the\n"
+    "private key generated inside the token: it never exists anywhere else.\n"
+    "\n"
+    "new      generates the key pair in the token (ES256 = EC P-256, ES384 = P-384,\n"
+    "         ES512 = P-521, PS256/PS384/PS512 = RSA 3072, or 4096 with --rsa-bits),\n"
+    "         makes a self-signed X.509 certificate for it, signed by the token, and\n"
+    "         writes its PEM to --out FILE or stdout.\n"
+    "cert-id  records the Certificate ID NetSuite showed for the uploaded\n"
+    "         certificate (the JWT's kid). After a rotate it switches the profile\n"
+    "         to the new key and removes the old key and certificate.\n"
+    "cert     prints the profile's certificate (PEM) again; --next the pending one.\n"
+    "rotate   makes a second key pair and certificate while the current ones keep\n"
+    "         working; upload it, then run cert-id with its new Certificate ID.\n"
+    "\n"
+    "Where the values come from in NetSuite:\n"
+    "  --client-id   Setup > Integration > Manage Integrations > New, with Client\n"
+    "                Credentials (Machine to Machine) Grant checked and the scopes\n"
+    "                wanted; the client ID is shown once, on save.\n"
+    "  --account     Setup > Company > Company Information: the account ID, e.g.\n"
+    "                1234567 or 1234567_SB1 for a sandbox.\n"
+    "  CERTIFICATE_ID  Setup > Integration > Manage Authentication > OAuth 2.0\n"
+    "                Client Credentials (M2M) Setup > Create New: pick the entity,\n"
+    "                role and application, upload the certificate; NetSuite shows\n"
+    "                its Certificate ID. Needs the Administrator role or the\n"
+    "                permission OAuth 2.0 Authorized Applications Management; the\n"
+    "                role mapped needs Log in using OAuth 2.0 Access Tokens.\n"
+    "\n"
+    "Options:\n"
+    "  --alg ALG       ES256 (default), ES384, ES512, PS256, PS384, PS512\n"
+    "  --scope LIST    rest_webservices (default), restlets, suite_analytics,\n"
+    "                  joined by commas, as checked on the integration record\n"
+    "  --days N        certificate validity, 1 to 730 days (default 730, NetSuite's\n"
+    "                  maximum); NetSuite emails administrators before it expires\n"
+    "  --subject CN    the certificate's common name (default: tba PROFILE ACCOUNT)\n"
+    "  --out FILE      write the certificate there instead of stdout\n"
+    "  --replace       new: replace an existing profile; its old keys are removed\n"
+    "                  only once the new ones are complete\n"
+    "  --rsa-bits N    PS*: 3072 (default) or 4096\n"
+    "  --token URI     the token (RFC 7512), else $TBA_TOKEN\n"
+    "\n"
+    "Exit status: 0 done; 1 failed (token or PIN error, profile exists or is\n"
+    "missing, not an M2M profile); 64 bad options or arguments.\n";
 
 struct m2m_opts {
 	const char *name, *account, *client_id, *alg, *scope, *days, *subject, *out, *token;
@@ -87,8 +87,7 @@ struct m2m_signer {
 };
 
 static tba_err
-m2m_sign_cb(void *ctx, const unsigned char *msg, size_t msglen, unsigned char *sig,
-    size_t *siglen)
+m2m_sign_cb(void *ctx, const unsigned char *msg, size_t msglen, unsigned char *sig, size_t *siglen)
 {
 	struct m2m_signer *g = ctx;
 
@@ -201,7 +200,7 @@ m2m_make(struct tba_token *t, const struct tba_profile *p, unsigned rsa_bits, co
 	if ((r = tba_token_pubkey(t, id, p->alg, &pub)) != TBA_OK ||
 	    (r = tba_session_open(t, &g.s)) != TBA_OK ||
 	    (r = tba_x509_selfsigned(pub, p->alg, cn, days, (int64_t)time(NULL), m2m_sign_cb, &g,
-	    &der, &derlen, not_after)) != TBA_OK ||
+		 &der, &derlen, not_after)) != TBA_OK ||
 	    (r = tba_token_cert_put(t, p->name, id, der, derlen)) != TBA_OK ||
 	    (r = tba_x509_pem(der, derlen, pem)) != TBA_OK)
 		goto out;
@@ -217,48 +216,61 @@ out:
 
 /* Checks every option of `new` and fills in the profile; returns 0 or the usage exit code. */
 static int
-m2m_new_profile(const struct m2m_opts *o, struct tba_profile *p, unsigned *days,
-    unsigned *bits, char *cn, size_t cnsz)
+m2m_new_profile(const struct m2m_opts *o, struct tba_profile *p, unsigned *days, unsigned *bits,
+    char *cn, size_t cnsz)
 {
 	memset(p, 0, sizeof(*p));
 	p->kind = TBA_KIND_M2M;
 	if (!tba_profile_name_ok(o->name))
-		return cli_usage("m2m", "bad profile name '%.40s': use 1 to 32 of "
-		    "A-Z a-z 0-9 . _ -", o->name);
+		return cli_usage("m2m",
+		    "bad profile name '%.40s': use 1 to 32 of "
+		    "A-Z a-z 0-9 . _ -",
+		    o->name);
 	snprintf(p->name, sizeof(p->name), "%s", o->name);
 	if (o->account == NULL)
-		return cli_usage("m2m", "give --account: the account ID from Setup > Company > "
+		return cli_usage("m2m",
+		    "give --account: the account ID from Setup > Company > "
 		    "Company Information (e.g. 1234567 or 1234567_SB1)");
 	if (tba_ns_account_check(o->account) != TBA_OK)
-		return cli_usage("m2m", "bad --account '%.40s': an account ID is letters and "
-		    "digits, optionally '_' and more (1234567, 1234567_SB1)", o->account);
+		return cli_usage("m2m",
+		    "bad --account '%.40s': an account ID is letters and "
+		    "digits, optionally '_' and more (1234567, 1234567_SB1)",
+		    o->account);
 	snprintf(p->account, sizeof(p->account), "%s", o->account);
 	if (tba_ns_realm(p->account, p->realm, sizeof(p->realm)) != TBA_OK ||
 	    tba_ns_add_hosts(p) != TBA_OK)
 		return cli_usage("m2m", "bad --account '%.40s'", o->account);
 	if (o->client_id == NULL || !tba_m2m_id_ok(o->client_id))
-		return cli_usage("m2m", "give --client-id: the client ID of the integration record "
+		return cli_usage("m2m",
+		    "give --client-id: the client ID of the integration record "
 		    "(printable, no spaces or quotes)");
 	snprintf(p->client_id, sizeof(p->client_id), "%s", o->client_id);
 	if (o->alg != NULL && tba_jwt_alg_parse(o->alg, &p->alg) != TBA_OK)
-		return cli_usage("m2m", "bad --alg '%.40s': use ES256, ES384, ES512, PS256, PS384 "
-		    "or PS512", o->alg);
+		return cli_usage("m2m",
+		    "bad --alg '%.40s': use ES256, ES384, ES512, PS256, PS384 "
+		    "or PS512",
+		    o->alg);
 	if (tba_m2m_scope_norm(o->scope != NULL ? o->scope : "rest_webservices", p->scope,
-	    sizeof(p->scope)) != TBA_OK)
-		return cli_usage("m2m", "bad --scope '%.64s': use rest_webservices, restlets, "
-		    "suite_analytics, joined by commas", o->scope);
+		sizeof(p->scope)) != TBA_OK)
+		return cli_usage("m2m",
+		    "bad --scope '%.64s': use rest_webservices, restlets, "
+		    "suite_analytics, joined by commas",
+		    o->scope);
 	*bits = 0;
-	if (o->rsa_bits != NULL && (tba_jwt_alg_is_ec(p->alg) ||
-	    m2m_uint(o->rsa_bits, 3072, 4096, bits) != 0 || (*bits != 3072 && *bits != 4096)))
-		return cli_usage("m2m", "bad --rsa-bits '%.20s': 3072 or 4096, with a PS* --alg",
-		    o->rsa_bits);
+	if (o->rsa_bits != NULL &&
+	    (tba_jwt_alg_is_ec(p->alg) || m2m_uint(o->rsa_bits, 3072, 4096, bits) != 0 ||
+		(*bits != 3072 && *bits != 4096)))
+		return cli_usage(
+		    "m2m", "bad --rsa-bits '%.20s': 3072 or 4096, with a PS* --alg", o->rsa_bits);
 	*days = TBA_CERT_DAYS_MAX;
 	if (o->days != NULL && m2m_uint(o->days, 1, TBA_CERT_DAYS_MAX, days) != 0)
-		return cli_usage("m2m", "bad --days '%.20s': 1 to %d (NetSuite takes certificates "
-		    "valid for at most 2 years)", o->days, TBA_CERT_DAYS_MAX);
+		return cli_usage("m2m",
+		    "bad --days '%.20s': 1 to %d (NetSuite takes certificates "
+		    "valid for at most 2 years)",
+		    o->days, TBA_CERT_DAYS_MAX);
 	if (o->subject != NULL && !tba_x509_cn_ok(o->subject))
-		return cli_usage("m2m", "bad --subject: 1 to %d printable ASCII characters",
-		    TBA_CN_MAX);
+		return cli_usage(
+		    "m2m", "bad --subject: 1 to %d printable ASCII characters", TBA_CN_MAX);
 	if (o->subject != NULL)
 		snprintf(cn, cnsz, "%s", o->subject);
 	else
@@ -273,17 +285,21 @@ m2m_next_steps(const struct tba_profile *p, const char *out, int64_t not_after, 
 	char until[16];
 
 	m2m_date(not_after, until, sizeof(until));
-	fprintf(stderr, "tba: m2m: %s %s key pair of profile %s generated in the token; "
-	    "certificate valid until %s%s%s\n", rotate ? "a new" : "the", tba_jwt_alg_name(p->alg),
-	    p->name, until, out != NULL ? ", written to " : "", out != NULL ? out : "");
-	fprintf(stderr, "Next: in NetSuite (account %s), Setup > Integration > Manage "
+	fprintf(stderr,
+	    "tba: m2m: %s %s key pair of profile %s generated in the token; "
+	    "certificate valid until %s%s%s\n",
+	    rotate ? "a new" : "the", tba_jwt_alg_name(p->alg), p->name, until,
+	    out != NULL ? ", written to " : "", out != NULL ? out : "");
+	fprintf(stderr,
+	    "Next: in NetSuite (account %s), Setup > Integration > Manage "
 	    "Authentication > OAuth 2.0 Client Credentials (M2M) Setup > %s, upload %s, then run\n"
 	    "  tba m2m cert-id %s CERTIFICATE_ID\n"
-	    "with the Certificate ID NetSuite shows.%s\n", p->account,
-	    rotate ? "open the mapping (or Create New for the same entity, role and application)" :
-	    "Create New: pick the entity, role and application", out != NULL ? out :
-	    "this certificate", p->name, rotate ? " The current key keeps working until then." :
-	    "");
+	    "with the Certificate ID NetSuite shows.%s\n",
+	    p->account,
+	    rotate ? "open the mapping (or Create New for the same entity, role and application)"
+		   : "Create New: pick the entity, role and application",
+	    out != NULL ? out : "this certificate", p->name,
+	    rotate ? " The current key keeps working until then." : "");
 }
 
 /* The common options of every m2m subcommand; returns -1 to go on, else an exit code. */
@@ -291,23 +307,25 @@ static int
 m2m_opts_parse(const char *sub, int argc, char **argv, struct m2m_opts *o)
 {
 	static const struct option longopts[] = {
-		{"account", required_argument, NULL, 'a'},
-		{"client-id", required_argument, NULL, 'c'},
-		{"alg", required_argument, NULL, 'A'},
-		{"scope", required_argument, NULL, 's'},
-		{"days", required_argument, NULL, 'd'},
-		{"subject", required_argument, NULL, 'S'},
-		{"out", required_argument, NULL, 'o'},
-		{"token", required_argument, NULL, 't'},
-		{"replace", no_argument, NULL, 'r'},
-		{"rsa-bits", required_argument, NULL, 'b'},
-		{"next", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"account", required_argument, NULL, 'a'},
+	    {"client-id", required_argument, NULL, 'c'},
+	    {"alg", required_argument, NULL, 'A'},
+	    {"scope", required_argument, NULL, 's'},
+	    {"days", required_argument, NULL, 'd'},
+	    {"subject", required_argument, NULL, 'S'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"token", required_argument, NULL, 't'},
+	    {"replace", no_argument, NULL, 'r'},
+	    {"rsa-bits", required_argument, NULL, 'b'},
+	    {"next", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	/* Which options each subcommand takes. */
-	const char *allowed = strcmp(sub, "new") == 0 ? "acAsdSotrb" :
-	    strcmp(sub, "rotate") == 0 ? "dSot" : strcmp(sub, "cert") == 0 ? "tn" : "t";
+	const char *allowed = strcmp(sub, "new") == 0 ? "acAsdSotrb"
+	    : strcmp(sub, "rotate") == 0              ? "dSot"
+	    : strcmp(sub, "cert") == 0                ? "tn"
+						      : "t";
 	int c;
 
 	opterr = 0;
@@ -319,19 +337,42 @@ m2m_opts_parse(const char *sub, int argc, char **argv, struct m2m_opts *o)
 		if (c == ':')
 			return cli_usage("m2m", "option %s needs a value", argv[optind - 1]);
 		if (c == '?' || strchr(allowed, c) == NULL)
-			return cli_usage("m2m", "'m2m %s' takes no option %s", sub, argv[optind - 1]);
+			return cli_usage(
+			    "m2m", "'m2m %s' takes no option %s", sub, argv[optind - 1]);
 		switch (c) {
-		case 'a': o->account = optarg; break;
-		case 'c': o->client_id = optarg; break;
-		case 'A': o->alg = optarg; break;
-		case 's': o->scope = optarg; break;
-		case 'd': o->days = optarg; break;
-		case 'S': o->subject = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 't': o->token = optarg; break;
-		case 'r': o->replace = 1; break;
-		case 'b': o->rsa_bits = optarg; break;
-		case 'n': o->next = 1; break;
+		case 'a':
+			o->account = optarg;
+			break;
+		case 'c':
+			o->client_id = optarg;
+			break;
+		case 'A':
+			o->alg = optarg;
+			break;
+		case 's':
+			o->scope = optarg;
+			break;
+		case 'd':
+			o->days = optarg;
+			break;
+		case 'S':
+			o->subject = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 't':
+			o->token = optarg;
+			break;
+		case 'r':
+			o->replace = 1;
+			break;
+		case 'b':
+			o->rsa_bits = optarg;
+			break;
+		case 'n':
+			o->next = 1;
+			break;
 		}
 	}
 	return -1;
@@ -360,8 +401,10 @@ m2m_new(const struct m2m_opts *o)
 	/* Refused before anything is generated; tba_token_save checks again at the switch. */
 	r = tba_token_profile(t, p.name, &old);
 	if (r == TBA_OK && !o->replace) {
-		r = tba_seterr(TBA_ERR_EXISTS, "profile %s exists in token %s; use --replace to "
-		    "swap in a new key pair", p.name, tba_token_label(t));
+		r = tba_seterr(TBA_ERR_EXISTS,
+		    "profile %s exists in token %s; use --replace to "
+		    "swap in a new key pair",
+		    p.name, tba_token_label(t));
 		goto out;
 	}
 	if (r != TBA_OK && r != TBA_ERR_NOT_FOUND)
@@ -381,8 +424,10 @@ m2m_new(const struct m2m_opts *o)
 			(void)tba_token_destroy_id(t, old.next_key_id);
 	}
 	if ((r = m2m_write_pem(fd, o->out, pem)) != TBA_OK) {
-		fprintf(stderr, "tba: m2m new: profile %s was made, but its certificate could not "
-		    "be written; 'tba m2m cert %s' prints it\n", p.name, p.name);
+		fprintf(stderr,
+		    "tba: m2m new: profile %s was made, but its certificate could not "
+		    "be written; 'tba m2m cert %s' prints it\n",
+		    p.name, p.name);
 		goto out;
 	}
 	m2m_next_steps(&p, o->out, p.not_after, 0);
@@ -412,8 +457,10 @@ m2m_load(const char *uri, const char *name, struct tba_token **t, struct tba_pro
 	    (r = tba_token_profile(*t, name, p)) != TBA_OK)
 		return r;
 	if (p->kind != TBA_KIND_M2M)
-		return tba_seterr(TBA_ERR_INVALID, "profile %s is a %s profile, not an M2M one "
-		    "(make one with 'tba m2m new')", name, tba_kind_name(p->kind));
+		return tba_seterr(TBA_ERR_INVALID,
+		    "profile %s is a %s profile, not an M2M one "
+		    "(make one with 'tba m2m new')",
+		    name, tba_kind_name(p->kind));
 	return TBA_OK;
 }
 
@@ -428,7 +475,8 @@ m2m_cert_id(const struct m2m_opts *o)
 	tba_err r;
 
 	if (!tba_m2m_id_ok(o->cert_id))
-		return cli_usage("m2m", "bad CERTIFICATE_ID: copy it from NetSuite's OAuth 2.0 Client "
+		return cli_usage("m2m",
+		    "bad CERTIFICATE_ID: copy it from NetSuite's OAuth 2.0 Client "
 		    "Credentials (M2M) Setup (printable, no spaces or quotes)");
 	if ((uri = cli_token_uri(o->token)) == NULL)
 		return cli_usage("m2m", "name the token with --token URI or TBA_TOKEN");
@@ -450,11 +498,13 @@ m2m_cert_id(const struct m2m_opts *o)
 	if (switched) {
 		(void)tba_token_destroy_id(t, oldid);
 		printf("profile %s now signs with its new key (certificate ID %s); the old key and "
-		    "certificate were removed from the token. Revoke the old certificate in "
-		    "NetSuite's M2M Setup once nothing uses it.\n", p.name, p.cert_id);
+		       "certificate were removed from the token. Revoke the old certificate in "
+		       "NetSuite's M2M Setup once nothing uses it.\n",
+		    p.name, p.cert_id);
 	} else {
 		printf("profile %s: certificate ID %s recorded; the agent can now get access "
-		    "tokens ('tba test %s')\n", p.name, p.cert_id, p.name);
+		       "tokens ('tba test %s')\n",
+		    p.name, p.cert_id, p.name);
 	}
 	r = TBA_OK;
 out:
@@ -480,17 +530,22 @@ m2m_cert(const struct m2m_opts *o)
 	if ((r = m2m_load(uri, o->name, &t, &p)) != TBA_OK)
 		goto out;
 	if (o->next && !p.has_next) {
-		r = tba_seterr(TBA_ERR_NOT_FOUND, "profile %s has no pending rotation (start one "
-		    "with 'tba m2m rotate %s')", p.name, p.name);
+		r = tba_seterr(TBA_ERR_NOT_FOUND,
+		    "profile %s has no pending rotation (start one "
+		    "with 'tba m2m rotate %s')",
+		    p.name, p.name);
 		goto out;
 	}
 	if ((r = tba_token_cert_get(t, o->next ? p.next_key_id : p.key_id, &der, &derlen)) !=
-	    TBA_OK || (r = tba_x509_pem(der, derlen, &pem)) != TBA_OK ||
+		TBA_OK ||
+	    (r = tba_x509_pem(der, derlen, &pem)) != TBA_OK ||
 	    (r = m2m_write_pem(-1, NULL, pem)) != TBA_OK)
 		goto out;
 	if (p.has_next && !o->next)
-		fprintf(stderr, "tba: m2m cert: profile %s has a pending rotation; 'tba m2m cert "
-		    "%s --next' prints its certificate\n", p.name, p.name);
+		fprintf(stderr,
+		    "tba: m2m cert: profile %s has a pending rotation; 'tba m2m cert "
+		    "%s --next' prints its certificate\n",
+		    p.name, p.name);
 	r = TBA_OK;
 out:
 	free(der);
@@ -516,11 +571,13 @@ m2m_rotate(const struct m2m_opts *o)
 	tba_err r;
 
 	if (o->days != NULL && m2m_uint(o->days, 1, TBA_CERT_DAYS_MAX, &days) != 0)
-		return cli_usage("m2m", "bad --days '%.20s': 1 to %d (NetSuite takes certificates "
-		    "valid for at most 2 years)", o->days, TBA_CERT_DAYS_MAX);
+		return cli_usage("m2m",
+		    "bad --days '%.20s': 1 to %d (NetSuite takes certificates "
+		    "valid for at most 2 years)",
+		    o->days, TBA_CERT_DAYS_MAX);
 	if (o->subject != NULL && !tba_x509_cn_ok(o->subject))
-		return cli_usage("m2m", "bad --subject: 1 to %d printable ASCII characters",
-		    TBA_CN_MAX);
+		return cli_usage(
+		    "m2m", "bad --subject: 1 to %d printable ASCII characters", TBA_CN_MAX);
 	if ((uri = cli_token_uri(o->token)) == NULL)
 		return cli_usage("m2m", "name the token with --token URI or TBA_TOKEN");
 	if ((rc = m2m_open_out("rotate", o->out, &fd, &created)) != 0)
@@ -551,11 +608,14 @@ m2m_rotate(const struct m2m_opts *o)
 	/* A rotation started before and never finished is replaced by this one. */
 	if (had_next) {
 		(void)tba_token_destroy_id(t, prev);
-		fprintf(stderr, "tba: m2m rotate: the earlier pending key of profile %s was "
-		    "replaced by this one\n", p.name);
+		fprintf(stderr,
+		    "tba: m2m rotate: the earlier pending key of profile %s was "
+		    "replaced by this one\n",
+		    p.name);
 	}
 	if ((r = m2m_write_pem(fd, o->out, pem)) != TBA_OK) {
-		fprintf(stderr, "tba: m2m rotate: the new key of profile %s was made, but its "
+		fprintf(stderr,
+		    "tba: m2m rotate: the new key of profile %s was made, but its "
 		    "certificate could not be written; 'tba m2m cert %s --next' prints it\n",
 		    p.name, p.name);
 		goto out;
@@ -592,21 +652,23 @@ cmd_m2m(int argc, char **argv)
 	sub = argv[1];
 	if (strcmp(sub, "new") != 0 && strcmp(sub, "cert-id") != 0 && strcmp(sub, "cert") != 0 &&
 	    strcmp(sub, "rotate") != 0)
-		return cli_usage("m2m", "unknown subcommand '%.20s': use new, cert-id, cert or "
-		    "rotate", sub);
+		return cli_usage("m2m",
+		    "unknown subcommand '%.20s': use new, cert-id, cert or "
+		    "rotate",
+		    sub);
 	/* argv + 1: the subcommand is getopt's argv[0]. */
 	if ((rc = m2m_opts_parse(sub, argc - 1, argv + 1, &o)) >= 0)
 		return rc;
 	want = strcmp(sub, "cert-id") == 0 ? 2 : 1;
 	if (argc - 1 - optind != want)
-		return cli_usage("m2m", "'m2m %s' takes %s", sub, want == 2 ?
-		    "PROFILE CERTIFICATE_ID" : "one PROFILE name");
+		return cli_usage("m2m", "'m2m %s' takes %s", sub,
+		    want == 2 ? "PROFILE CERTIFICATE_ID" : "one PROFILE name");
 	o.name = argv[1 + optind];
 	if (want == 2)
 		o.cert_id = argv[2 + optind];
 	if (!tba_profile_name_ok(o.name))
-		return cli_usage("m2m", "bad profile name '%.40s': use 1 to 32 of A-Z a-z 0-9 . _ -",
-		    o.name);
+		return cli_usage(
+		    "m2m", "bad profile name '%.40s': use 1 to 32 of A-Z a-z 0-9 . _ -", o.name);
 	if (strcmp(sub, "new") == 0)
 		return m2m_new(&o);
 	if (strcmp(sub, "cert-id") == 0)

@@ -25,24 +25,24 @@
 #include "tba/profile.h"
 
 static const char token_help[] =
-"usage: tba token PROFILE [--renew] [--json]\n\n"
-"Prints an OAuth 2.0 access token of the M2M profile PROFILE. The agent builds\n"
-"the JWT client assertion, signs it inside the token, exchanges it at the\n"
-"account's token endpoint and keeps the access token until a minute before it\n"
-"expires, so repeated calls are answered from memory.\n\n"
-"  --renew   ask for a new access token even if the cached one is still good\n"
-"  --json    print access_token, token_type, expires_at (unix seconds) and scope\n";
+    "usage: tba token PROFILE [--renew] [--json]\n\n"
+    "Prints an OAuth 2.0 access token of the M2M profile PROFILE. The agent builds\n"
+    "the JWT client assertion, signs it inside the token, exchanges it at the\n"
+    "account's token endpoint and keeps the access token until a minute before it\n"
+    "expires, so repeated calls are answered from memory.\n\n"
+    "  --renew   ask for a new access token even if the cached one is still good\n"
+    "  --json    print access_token, token_type, expires_at (unix seconds) and scope\n";
 
 static const char exec_help[] =
-"usage: tba exec PROFILE [--force] -- COMMAND [ARG]...\n\n"
-"Runs COMMAND with an access token of the M2M profile PROFILE in its\n"
-"environment and exits with COMMAND's status:\n"
-"  NETSUITE_ACCESS_TOKEN             the access token (send it as 'Authorization: Bearer')\n"
-"  NETSUITE_ACCESS_TOKEN_EXPIRES_AT  when it expires (unix seconds)\n"
-"  NETSUITE_ACCOUNT                  the account ID in realm form (1234567_SB1)\n"
-"  NETSUITE_REST_URL                 https://ACCOUNT.suitetalk.api.netsuite.com/services/rest\n"
-"  TBA_PROFILE                       PROFILE\n\n"
-"  --force   run even inside another 'tba exec' (TBA_PROFILE already set)\n";
+    "usage: tba exec PROFILE [--force] -- COMMAND [ARG]...\n\n"
+    "Runs COMMAND with an access token of the M2M profile PROFILE in its\n"
+    "environment and exits with COMMAND's status:\n"
+    "  NETSUITE_ACCESS_TOKEN             the access token (send it as 'Authorization: Bearer')\n"
+    "  NETSUITE_ACCESS_TOKEN_EXPIRES_AT  when it expires (unix seconds)\n"
+    "  NETSUITE_ACCOUNT                  the account ID in realm form (1234567_SB1)\n"
+    "  NETSUITE_REST_URL                 https://ACCOUNT.suitetalk.api.netsuite.com/services/rest\n"
+    "  TBA_PROFILE                       PROFILE\n\n"
+    "  --force   run even inside another 'tba exec' (TBA_PROFILE already set)\n";
 
 /* Wipes the access token inside a reply tree before it is freed. */
 static void
@@ -73,15 +73,15 @@ oauth2_fail(struct tba_agentc *c, tba_err r, const char *cmd)
 
 /* Options; returns -1 to go on, else the exit code. */
 static int
-oauth2_opts(const char *cmd, const char *help, int argc, char **argv, int *renew, int *json,
-    int *force)
+oauth2_opts(
+    const char *cmd, const char *help, int argc, char **argv, int *renew, int *json, int *force)
 {
 	static const struct option lo[] = {
-		{"renew", no_argument, NULL, 'r'},
-		{"json", no_argument, NULL, 'j'},
-		{"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"renew", no_argument, NULL, 'r'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -117,7 +117,8 @@ cmd_token(int argc, char **argv)
 	if ((rc = oauth2_opts("token", token_help, argc, argv, &renew, &json, NULL)) >= 0)
 		return rc;
 	if (optind + 1 != argc)
-		return cli_usage("token", optind >= argc ? "name the profile" : "unexpected argument '%s'",
+		return cli_usage("token",
+		    optind >= argc ? "name the profile" : "unexpected argument '%s'",
 		    optind < argc ? argv[optind + 1] : "");
 	if ((r = tba_agentc_connect(NULL, &c)) != TBA_OK) {
 		rc = cli_fail(r, "token");
@@ -129,7 +130,8 @@ cmd_token(int argc, char **argv)
 	}
 	t = cJSON_GetObjectItemCaseSensitive(reply, "access_token");
 	if (!cJSON_IsString(t)) {
-		rc = cli_fail(tba_seterr(TBA_ERR_PROTO, "the agent's reply has no access_token"), "token");
+		rc = cli_fail(
+		    tba_seterr(TBA_ERR_PROTO, "the agent's reply has no access_token"), "token");
 		goto out;
 	}
 	if (json) {
@@ -168,8 +170,8 @@ oauth2_env(const char *profile, const struct auth_profile *a, const cJSON *reply
 		return -1;
 	if (setenv("NETSUITE_ACCESS_TOKEN", t->valuestring, 1) != 0 ||
 	    setenv("NETSUITE_ACCESS_TOKEN_EXPIRES_AT", exp, 1) != 0 ||
-	    setenv("NETSUITE_ACCOUNT", realm, 1) != 0 || setenv("NETSUITE_REST_URL", rest, 1) != 0 ||
-	    setenv("TBA_PROFILE", profile, 1) != 0)
+	    setenv("NETSUITE_ACCOUNT", realm, 1) != 0 ||
+	    setenv("NETSUITE_REST_URL", rest, 1) != 0 || setenv("TBA_PROFILE", profile, 1) != 0)
 		return -1;
 	return 0;
 }
@@ -232,8 +234,10 @@ cmd_exec(int argc, char **argv)
 		return cli_usage("exec", "give the command to run after '--'");
 	nested = getenv("TBA_PROFILE");
 	if (nested != NULL && nested[0] != '\0' && !force) {
-		fprintf(stderr, "tba exec: already inside 'tba exec' for profile '%.40s' (TBA_PROFILE is "
-		    "set); use --force to run another one inside it\n", nested);
+		fprintf(stderr,
+		    "tba exec: already inside 'tba exec' for profile '%.40s' (TBA_PROFILE is "
+		    "set); use --force to run another one inside it\n",
+		    nested);
 		return TBA_EXIT_FAIL;
 	}
 	if ((r = tba_agentc_connect(NULL, &c)) != TBA_OK) {

@@ -26,9 +26,9 @@
 #include "tba/profile.h"
 
 #define TEST_PATH "/services/rest/record/v1/metadata-catalog"
-#define TEST_BODY_MAX 65536   /* what we keep of the answer to read its error code */
-#define TEST_SKEW_WARN 60     /* seconds: report skew past a minute */
-#define TEST_SKEW_LIMIT 300   /* NetSuite's window for oauth_timestamp */
+#define TEST_BODY_MAX 65536 /* what we keep of the answer to read its error code */
+#define TEST_SKEW_WARN 60   /* seconds: report skew past a minute */
+#define TEST_SKEW_LIMIT 300 /* NetSuite's window for oauth_timestamp */
 
 struct test_prof {
 	char kind[16];
@@ -40,7 +40,8 @@ struct test_prof {
 static void
 test_help(void)
 {
-	printf("usage: tba test PROFILE [--connect-to H1:P1:H2:P2] [--resolve H:P:ADDR] [--cacert FILE]\n\n"
+	printf(
+	    "usage: tba test PROFILE [--connect-to H1:P1:H2:P2] [--resolve H:P:ADDR] [--cacert FILE]\n\n"
 	    "Checks that PROFILE can log in to its NetSuite account: sends one signed\n"
 	    "GET https://<account>.suitetalk.api.netsuite.com" TEST_PATH "\n"
 	    "(the record metadata catalog: read-only, small, needs only the role's\n"
@@ -79,9 +80,12 @@ test_profile(struct tba_agentc *ac, const char *name, struct test_prof *p)
 	if ((r = tba_agentc_call(ac, "List", NULL, &reply)) != TBA_OK)
 		goto out;
 	list = cJSON_GetObjectItemCaseSensitive(reply, "profiles");
-	r = tba_seterr(TBA_ERR_NOT_FOUND, "the agent has no profile '%s' ('tba list' shows those it "
-	    "has; 'tba import' adds one)", name);
-	cJSON_ArrayForEach(it, list) {
+	r = tba_seterr(TBA_ERR_NOT_FOUND,
+	    "the agent has no profile '%s' ('tba list' shows those it "
+	    "has; 'tba import' adds one)",
+	    name);
+	cJSON_ArrayForEach(it, list)
+	{
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
 
 		if (!cJSON_IsString(n) || strcmp(n->valuestring, name) != 0)
@@ -90,7 +94,8 @@ test_profile(struct tba_agentc *ac, const char *name, struct test_prof *p)
 		test_copy(p->account, sizeof(p->account), it, "account");
 		test_copy(p->realm, sizeof(p->realm), it, "realm");
 		hosts = cJSON_GetObjectItemCaseSensitive(it, "hosts");
-		cJSON_ArrayForEach(h, hosts) {
+		cJSON_ArrayForEach(h, hosts)
+		{
 			size_t l;
 
 			if (!cJSON_IsString(h))
@@ -161,9 +166,11 @@ test_report_skew(const struct http_resp *resp, long *skew_out)
 		return 0;
 	printf("Clock skew: this machine's clock is ");
 	test_print_span(skew);
-	printf(" %s the server's (server Date: %s).\n", skew > 0 ? "behind" : "ahead of", resp->date);
+	printf(
+	    " %s the server's (server Date: %s).\n", skew > 0 ? "behind" : "ahead of", resp->date);
 	if (skew <= -TEST_SKEW_LIMIT || skew >= TEST_SKEW_LIMIT) {
-		printf("  NetSuite refuses oauth_timestamp values more than about 5 minutes off: set\n"
+		printf(
+		    "  NetSuite refuses oauth_timestamp values more than about 5 minutes off: set\n"
 		    "  the clock of the machine running tba-agent right (e.g. enable NTP with\n"
 		    "  'timedatectl set-ntp true') and run 'tba test' again.\n");
 		return 1;
@@ -175,39 +182,42 @@ test_report_skew(const struct http_resp *resp, long *skew_out)
 static void
 test_diag_401(const char *name, const struct test_prof *p, int skewed)
 {
-	printf("NetSuite answered 401 INVALID_LOGIN: it did not accept the login of profile %s.\n", name);
+	printf("NetSuite answered 401 INVALID_LOGIN: it did not accept the login of profile %s.\n",
+	    name);
 	if (skewed)
 		printf("The clock skew above is enough to cause this; fix it first.\n");
 	printf("Likely causes:\n"
-	    "  - Account ID / realm: the profile signs for account %s, realm \"%s\".\n"
-	    "    It must be the ID at Setup > Company > Company Information exactly,\n"
-	    "    with a sandbox's suffix (1234567_SB1, not 1234567); the realm is that\n"
-	    "    ID in capitals.\n"
-	    "  - The token was revoked or made inactive, or its user or role is inactive\n"
-	    "    (Setup > Users/Roles > Access Tokens).\n"
-	    "  - The integration record is disabled, blocked or has Token-based\n"
-	    "    Authentication unchecked (Setup > Integration > Manage Integrations), or\n"
-	    "    the role lacks 'Log in using Access Tokens'.\n"
-	    "  - The consumer key/secret and token ID/secret do not belong together (a\n"
-	    "    token made for another integration record, or secrets swapped or mistyped\n"
-	    "    at import: re-import with 'tba import %s ... --replace').\n"
-	    "  - The clock of the machine running tba-agent is more than 5 minutes off.\n"
-	    "NetSuite records the real reason in its Login Audit Trail:\n"
-	    "  Setup > Users/Roles > User Management > View Login Audit Trail\n"
-	    "(the Detail column of the integration user's failed logins).\n", p->account, p->realm, name);
+	       "  - Account ID / realm: the profile signs for account %s, realm \"%s\".\n"
+	       "    It must be the ID at Setup > Company > Company Information exactly,\n"
+	       "    with a sandbox's suffix (1234567_SB1, not 1234567); the realm is that\n"
+	       "    ID in capitals.\n"
+	       "  - The token was revoked or made inactive, or its user or role is inactive\n"
+	       "    (Setup > Users/Roles > Access Tokens).\n"
+	       "  - The integration record is disabled, blocked or has Token-based\n"
+	       "    Authentication unchecked (Setup > Integration > Manage Integrations), or\n"
+	       "    the role lacks 'Log in using Access Tokens'.\n"
+	       "  - The consumer key/secret and token ID/secret do not belong together (a\n"
+	       "    token made for another integration record, or secrets swapped or mistyped\n"
+	       "    at import: re-import with 'tba import %s ... --replace').\n"
+	       "  - The clock of the machine running tba-agent is more than 5 minutes off.\n"
+	       "NetSuite records the real reason in its Login Audit Trail:\n"
+	       "  Setup > Users/Roles > User Management > View Login Audit Trail\n"
+	       "(the Detail column of the integration user's failed logins).\n",
+	    p->account, p->realm, name);
 }
 
 static void
 test_diag_403(const char *name, const char *detail)
 {
-	printf("NetSuite answered 403: profile %s logged in, but its role may not do this.\n", name);
+	printf(
+	    "NetSuite answered 403: profile %s logged in, but its role may not do this.\n", name);
 	if (detail[0] != '\0')
 		printf("NetSuite says: %s\n", detail);
 	printf("Give the token's role these permissions (Setup > Users/Roles > Manage Roles):\n"
-	    "  Setup > REST Web Services (Full), Setup > Log in using Access Tokens (Full),\n"
-	    "  and the record permissions your integration needs. Check also that\n"
-	    "  Setup > Company > Enable Features > SuiteCloud has REST Web Services and\n"
-	    "  Token-based Authentication on.\n");
+	       "  Setup > REST Web Services (Full), Setup > Log in using Access Tokens (Full),\n"
+	       "  and the record permissions your integration needs. Check also that\n"
+	       "  Setup > Company > Enable Features > SuiteCloud has REST Web Services and\n"
+	       "  Token-based Authentication on.\n");
 }
 
 static int
@@ -235,9 +245,10 @@ test_run(const char *name, struct http_conf *conf, struct tba_agentc *ac, CURL *
 		goto out;
 	}
 	if (strcmp(p.kind, "netsuite") != 0 || p.host[0] == '\0') {
-		fprintf(stderr, "tba test: profile %s is a %s profile with no NetSuite REST host; "
-		    "'tba test' checks NetSuite logins only (try 'tba curl %s URL')\n", name,
-		    p.kind[0] != '\0' ? p.kind : "non-NetSuite", name);
+		fprintf(stderr,
+		    "tba test: profile %s is a %s profile with no NetSuite REST host; "
+		    "'tba test' checks NetSuite logins only (try 'tba curl %s URL')\n",
+		    name, p.kind[0] != '\0' ? p.kind : "non-NetSuite", name);
 		goto out;
 	}
 	if ((r = tba_buf_putf(&url, "https://%s" TEST_PATH, p.host)) != TBA_OK) {
@@ -266,8 +277,8 @@ test_run(const char *name, struct http_conf *conf, struct tba_agentc *ac, CURL *
 	}
 	test_error_code(&body, code, sizeof(code), detail, sizeof(detail));
 	if (resp.status >= 200 && resp.status < 300) {
-		printf("OK: profile %s can log in to NetSuite account %s (HTTP %ld, %ld ms)\n", name,
-		    p.realm[0] != '\0' ? p.realm : p.account, resp.status, resp.ms);
+		printf("OK: profile %s can log in to NetSuite account %s (HTTP %ld, %ld ms)\n",
+		    name, p.realm[0] != '\0' ? p.realm : p.account, resp.status, resp.ms);
 		test_report_skew(&resp, &skew);
 		ret = TBA_EXIT_OK;
 		goto out;
@@ -281,7 +292,8 @@ test_run(const char *name, struct http_conf *conf, struct tba_agentc *ac, CURL *
 	else if (resp.status == 403)
 		test_diag_403(name, detail);
 	else if (resp.status == 404)
-		printf("The REST endpoint was not found: check that REST Web Services is enabled at\n"
+		printf(
+		    "The REST endpoint was not found: check that REST Web Services is enabled at\n"
 		    "Setup > Company > Enable Features > SuiteCloud, and the account ID.\n");
 	else if (detail[0] != '\0')
 		printf("NetSuite says: %s\n", detail);
@@ -299,12 +311,12 @@ int
 cmd_test(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
-		{"resolve", required_argument, NULL, OPT_RESOLVE},
-		{"cacert", required_argument, NULL, OPT_CACERT},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
+	    {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+	    {"resolve", required_argument, NULL, OPT_RESOLVE},
+	    {"cacert", required_argument, NULL, OPT_CACERT},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	struct http_conf conf;
 	struct http_session hs = {0};

@@ -22,75 +22,75 @@
 #include "tba/tty.h"
 
 static const char import_help[] =
-"usage: tba import PROFILE --account ACCOUNT --consumer-key KEY --token-id ID\n"
-"                  [--token URI] [--replace] [--kind netsuite|oauth1] [--realm REALM]\n"
-"                  [--signature-method HMAC-SHA256|HMAC-SHA1|HMAC-SHA512]\n"
-"                  [--allow-host HOST]...\n"
-"\n"
-"Puts one set of TBA credentials into the token as profile PROFILE\n"
-"([A-Za-z0-9._-], 1 to 32 characters). The HMAC key is stored sensitive and\n"
-"non-extractable; the token's HMAC is checked against a software HMAC before\n"
-"the import is reported done.\n"
-"\n"
-"Where the values come from in NetSuite:\n"
-"  --consumer-key    Setup > Integration > Manage Integrations > New (state\n"
-"                    Enabled, Token-based Authentication checked). On save\n"
-"                    NetSuite shows the consumer key and consumer secret once.\n"
-"  --token-id        Setup > Users/Roles > Access Tokens > New (application,\n"
-"                    user, role). On save NetSuite shows the token ID and token\n"
-"                    secret once; a lost token secret means a new token.\n"
-"  --account         Setup > Company > Company Information: the account ID,\n"
-"                    exactly, e.g. 1234567 or 1234567_SB1 for a sandbox.\n"
-"\n"
-"The secrets are never taken from arguments or the environment. On a terminal\n"
-"tba asks for each with echo off; otherwise stdin must hold exactly two lines:\n"
-"the consumer secret, then the token secret.\n"
-"\n"
-"Options:\n"
-"  --token URI             the token (RFC 7512), else $TBA_TOKEN, e.g.\n"
-"                          pkcs11:token=tba?module-name=softhsm2&pin-source=file:/run/tba/pin\n"
-"  --replace               swap in new credentials for an existing profile (the\n"
-"                          old key is removed only after the new one verified)\n"
-"  --kind netsuite|oauth1  netsuite (default): realm and hosts follow from\n"
-"                          --account; oauth1: any OAuth 1.0a HMAC provider, needs\n"
-"                          at least one --allow-host, --account optional\n"
-"  --realm REALM           oauth1: the realm to put in the header (none by default)\n"
-"  --signature-method M    HMAC-SHA256 (default, NetSuite's), HMAC-SHA1, HMAC-SHA512\n"
-"  --allow-host HOST       another host the profile may sign for (repeatable)\n"
-"\n"
-"Exit status: 0 imported; 1 failed (missing or empty secret, extra input,\n"
-"token or PIN error, profile exists); 64 bad options or arguments.\n";
+    "usage: tba import PROFILE --account ACCOUNT --consumer-key KEY --token-id ID\n"
+    "                  [--token URI] [--replace] [--kind netsuite|oauth1] [--realm REALM]\n"
+    "                  [--signature-method HMAC-SHA256|HMAC-SHA1|HMAC-SHA512]\n"
+    "                  [--allow-host HOST]...\n"
+    "\n"
+    "Puts one set of TBA credentials into the token as profile PROFILE\n"
+    "([A-Za-z0-9._-], 1 to 32 characters). The HMAC key is stored sensitive and\n"
+    "non-extractable; the token's HMAC is checked against a software HMAC before\n"
+    "the import is reported done.\n"
+    "\n"
+    "Where the values come from in NetSuite:\n"
+    "  --consumer-key    Setup > Integration > Manage Integrations > New (state\n"
+    "                    Enabled, Token-based Authentication checked). On save\n"
+    "                    NetSuite shows the consumer key and consumer secret once.\n"
+    "  --token-id        Setup > Users/Roles > Access Tokens > New (application,\n"
+    "                    user, role). On save NetSuite shows the token ID and token\n"
+    "                    secret once; a lost token secret means a new token.\n"
+    "  --account         Setup > Company > Company Information: the account ID,\n"
+    "                    exactly, e.g. 1234567 or 1234567_SB1 for a sandbox.\n"
+    "\n"
+    "The secrets are never taken from arguments or the environment. On a terminal\n"
+    "tba asks for each with echo off; otherwise stdin must hold exactly two lines:\n"
+    "the consumer secret, then the token secret.\n"
+    "\n"
+    "Options:\n"
+    "  --token URI             the token (RFC 7512), else $TBA_TOKEN, e.g.\n"
+    "                          pkcs11:token=tba?module-name=softhsm2&pin-source=file:/run/tba/pin\n"
+    "  --replace               swap in new credentials for an existing profile (the\n"
+    "                          old key is removed only after the new one verified)\n"
+    "  --kind netsuite|oauth1  netsuite (default): realm and hosts follow from\n"
+    "                          --account; oauth1: any OAuth 1.0a HMAC provider, needs\n"
+    "                          at least one --allow-host, --account optional\n"
+    "  --realm REALM           oauth1: the realm to put in the header (none by default)\n"
+    "  --signature-method M    HMAC-SHA256 (default, NetSuite's), HMAC-SHA1, HMAC-SHA512\n"
+    "  --allow-host HOST       another host the profile may sign for (repeatable)\n"
+    "\n"
+    "Exit status: 0 imported; 1 failed (missing or empty secret, extra input,\n"
+    "token or PIN error, profile exists); 64 bad options or arguments.\n";
 
 static const char keys_help[] =
-"usage: tba keys [--token URI] [--json]\n"
-"\n"
-"Lists the profiles stored in the token: name, kind, account (or realm),\n"
-"signature method (M2M: the JWS algorithm), creation time (UTC) and allowed\n"
-"hosts; for M2M profiles also the client ID, certificate ID, days until the\n"
-"certificate expires (a warning on stderr under 30) and a pending rotation.\n"
-"No secret is shown; the keys themselves cannot be read out of the token.\n"
-"\n"
-"  --token URI   the token (RFC 7512), else $TBA_TOKEN\n"
-"  --json        a JSON array of {name, kind, account, realm, consumer_key,\n"
-"                token_id, signature_method, hosts, created (Unix seconds)};\n"
-"                M2M profiles have client_id, alg, scope, certificate_id,\n"
-"                not_after, days_left, rotation_pending (and next_not_after)\n"
-"                instead of consumer_key, token_id, signature_method\n"
-"\n"
-"Exit status: 0 listed; 1 token or PIN error; 64 bad options.\n";
+    "usage: tba keys [--token URI] [--json]\n"
+    "\n"
+    "Lists the profiles stored in the token: name, kind, account (or realm),\n"
+    "signature method (M2M: the JWS algorithm), creation time (UTC) and allowed\n"
+    "hosts; for M2M profiles also the client ID, certificate ID, days until the\n"
+    "certificate expires (a warning on stderr under 30) and a pending rotation.\n"
+    "No secret is shown; the keys themselves cannot be read out of the token.\n"
+    "\n"
+    "  --token URI   the token (RFC 7512), else $TBA_TOKEN\n"
+    "  --json        a JSON array of {name, kind, account, realm, consumer_key,\n"
+    "                token_id, signature_method, hosts, created (Unix seconds)};\n"
+    "                M2M profiles have client_id, alg, scope, certificate_id,\n"
+    "                not_after, days_left, rotation_pending (and next_not_after)\n"
+    "                instead of consumer_key, token_id, signature_method\n"
+    "\n"
+    "Exit status: 0 listed; 1 token or PIN error; 64 bad options.\n";
 
 static const char delete_help[] =
-"usage: tba delete PROFILE [--token URI]\n"
-"\n"
-"Removes the profile's key and metadata from the token (M2M profiles: every\n"
-"key pair and certificate, a pending rotation's too). This cannot be undone:\n"
-"importing it again needs the consumer and token secrets (NetSuite shows them\n"
-"only once; otherwise make a new access token in Setup > Users/Roles > Access\n"
-"Tokens); an M2M profile needs 'tba m2m new' and a new certificate upload.\n"
-"\n"
-"  --token URI   the token (RFC 7512), else $TBA_TOKEN\n"
-"\n"
-"Exit status: 0 deleted; 1 no such profile, token or PIN error; 64 bad options.\n";
+    "usage: tba delete PROFILE [--token URI]\n"
+    "\n"
+    "Removes the profile's key and metadata from the token (M2M profiles: every\n"
+    "key pair and certificate, a pending rotation's too). This cannot be undone:\n"
+    "importing it again needs the consumer and token secrets (NetSuite shows them\n"
+    "only once; otherwise make a new access token in Setup > Users/Roles > Access\n"
+    "Tokens); an M2M profile needs 'tba m2m new' and a new certificate upload.\n"
+    "\n"
+    "  --token URI   the token (RFC 7512), else $TBA_TOKEN\n"
+    "\n"
+    "Exit status: 0 deleted; 1 no such profile, token or PIN error; 64 bad options.\n";
 
 /* Consumer key, token ID, account for oauth1: printable ASCII without spaces. */
 static int
@@ -116,8 +116,8 @@ token_realm_ok(const char *s)
 	if (n > TBA_FIELD_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ||
-		    s[i] == '"' || s[i] == '\\')
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '"' ||
+		    s[i] == '\\')
 			return 0;
 	}
 	return 1;
@@ -150,8 +150,7 @@ out:
  * that a mixed-up file is not half used).
  */
 static tba_err
-token_read_secrets(char **cs, size_t *cslen, size_t *cscap, char **ts, size_t *tslen,
-    size_t *tscap)
+token_read_secrets(char **cs, size_t *cslen, size_t *cscap, char **ts, size_t *tslen, size_t *tscap)
 {
 	char *extra = NULL;
 	size_t elen = 0, ecap = 0;
@@ -165,13 +164,15 @@ token_read_secrets(char **cs, size_t *cslen, size_t *cscap, char **ts, size_t *t
 	} else {
 		r = tba_fd_read_secret(0, cs, cslen, cscap);
 		if (r == TBA_ERR_NOT_FOUND)
-			return tba_seterr(TBA_ERR_INVALID, "no secrets on stdin; give two lines: "
+			return tba_seterr(TBA_ERR_INVALID,
+			    "no secrets on stdin; give two lines: "
 			    "the consumer secret, then the token secret");
 		if (r != TBA_OK)
 			return tba_seterr(r, "cannot read the consumer secret from stdin");
 		r = tba_fd_read_secret(0, ts, tslen, tscap);
 		if (r == TBA_ERR_NOT_FOUND)
-			return tba_seterr(TBA_ERR_INVALID, "stdin has one line; give two: the "
+			return tba_seterr(TBA_ERR_INVALID,
+			    "stdin has one line; give two: the "
 			    "consumer secret, then the token secret");
 		if (r != TBA_OK)
 			return tba_seterr(r, "cannot read the token secret from stdin");
@@ -182,11 +183,13 @@ token_read_secrets(char **cs, size_t *cslen, size_t *cscap, char **ts, size_t *t
 			if (r == TBA_ERR_NOT_FOUND)
 				break;
 			if (r != TBA_OK || elen > 0)
-				return tba_seterr(TBA_ERR_INVALID, "stdin has more than two lines; "
+				return tba_seterr(TBA_ERR_INVALID,
+				    "stdin has more than two lines; "
 				    "give exactly the consumer secret, then the token secret");
 		}
 		if (i == 64)
-			return tba_seterr(TBA_ERR_INVALID, "stdin has too many lines; give exactly "
+			return tba_seterr(TBA_ERR_INVALID,
+			    "stdin has too many lines; give exactly "
 			    "the consumer secret, then the token secret");
 	}
 	if (*cslen == 0)
@@ -213,60 +216,75 @@ import_profile(const struct import_opts *o, struct tba_profile *p)
 
 	memset(p, 0, sizeof(*p));
 	if (!tba_profile_name_ok(o->name))
-		return cli_usage("import", "bad profile name '%.40s': use 1 to 32 of "
-		    "A-Z a-z 0-9 . _ -", o->name);
+		return cli_usage("import",
+		    "bad profile name '%.40s': use 1 to 32 of "
+		    "A-Z a-z 0-9 . _ -",
+		    o->name);
 	snprintf(p->name, sizeof(p->name), "%s", o->name);
 	if (o->kind != NULL && tba_kind_parse(o->kind, &p->kind) != TBA_OK)
 		return cli_usage("import", "bad --kind '%.40s': use netsuite or oauth1", o->kind);
 	if (o->sigmethod != NULL && tba_sigmethod_parse(o->sigmethod, &p->sigmethod) != TBA_OK)
-		return cli_usage("import", "bad --signature-method '%.40s': use HMAC-SHA256, "
-		    "HMAC-SHA1 or HMAC-SHA512", o->sigmethod);
+		return cli_usage("import",
+		    "bad --signature-method '%.40s': use HMAC-SHA256, "
+		    "HMAC-SHA1 or HMAC-SHA512",
+		    o->sigmethod);
 	if (o->consumer_key == NULL || !token_field_ok(o->consumer_key))
-		return cli_usage("import", "give --consumer-key: the consumer key of the "
+		return cli_usage("import",
+		    "give --consumer-key: the consumer key of the "
 		    "integration record (printable, no spaces)");
 	if (o->token_id == NULL || !token_field_ok(o->token_id))
-		return cli_usage("import", "give --token-id: the ID of the access token "
+		return cli_usage("import",
+		    "give --token-id: the ID of the access token "
 		    "(printable, no spaces)");
 	snprintf(p->consumer_key, sizeof(p->consumer_key), "%s", o->consumer_key);
 	snprintf(p->token_id, sizeof(p->token_id), "%s", o->token_id);
 	if (o->realm != NULL && !token_realm_ok(o->realm))
-		return cli_usage("import", "bad --realm: use printable characters without "
+		return cli_usage("import",
+		    "bad --realm: use printable characters without "
 		    "quotes or backslashes");
 	if (p->kind == TBA_KIND_NETSUITE) {
 		if (o->account == NULL)
-			return cli_usage("import", "give --account: the account ID from Setup > "
+			return cli_usage("import",
+			    "give --account: the account ID from Setup > "
 			    "Company > Company Information (e.g. 1234567 or 1234567_SB1)");
 		if (tba_ns_account_check(o->account) != TBA_OK)
-			return cli_usage("import", "bad --account '%.40s': an account ID is "
+			return cli_usage("import",
+			    "bad --account '%.40s': an account ID is "
 			    "letters and digits, optionally '_' and more (1234567, 1234567_SB1)",
 			    o->account);
 		snprintf(p->account, sizeof(p->account), "%s", o->account);
 		if (tba_ns_realm(p->account, realm, sizeof(realm)) != TBA_OK)
 			return cli_usage("import", "bad --account '%.40s'", o->account);
 		if (o->realm != NULL && strcmp(o->realm, realm) != 0)
-			return cli_usage("import", "a NetSuite realm is the account ID upper-cased "
-			    "(%s); drop --realm", realm);
+			return cli_usage("import",
+			    "a NetSuite realm is the account ID upper-cased "
+			    "(%s); drop --realm",
+			    realm);
 		snprintf(p->realm, sizeof(p->realm), "%s", realm);
 		if ((r = tba_ns_add_hosts(p)) != TBA_OK)
 			return cli_usage("import", "%s", tba_errmsg(r));
 	} else {
 		if (o->account != NULL && !token_field_ok(o->account))
-			return cli_usage("import", "bad --account: use printable characters "
+			return cli_usage("import",
+			    "bad --account: use printable characters "
 			    "without spaces");
 		if (o->account != NULL)
 			snprintf(p->account, sizeof(p->account), "%s", o->account);
 		if (o->realm != NULL)
 			snprintf(p->realm, sizeof(p->realm), "%s", o->realm);
 		if (o->nhosts == 0)
-			return cli_usage("import", "--kind oauth1 needs at least one --allow-host "
+			return cli_usage("import",
+			    "--kind oauth1 needs at least one --allow-host "
 			    "(the hosts this profile may sign for)");
 	}
 	if (o->nhosts > TBA_HOSTS_MAX)
 		return cli_usage("import", "at most %d --allow-host", TBA_HOSTS_MAX);
 	for (i = 0; i < o->nhosts; i++) {
 		if (tba_profile_add_host(p, o->hosts[i]) != TBA_OK)
-			return cli_usage("import", "bad --allow-host '%.64s': give a DNS name or "
-			    "IP address without scheme, port or path", o->hosts[i]);
+			return cli_usage("import",
+			    "bad --allow-host '%.64s': give a DNS name or "
+			    "IP address without scheme, port or path",
+			    o->hosts[i]);
 	}
 	return 0;
 }
@@ -275,17 +293,17 @@ int
 cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"account", required_argument, NULL, 'a'},
-		{"consumer-key", required_argument, NULL, 'c'},
-		{"token-id", required_argument, NULL, 'i'},
-		{"token", required_argument, NULL, 't'},
-		{"replace", no_argument, NULL, 'r'},
-		{"kind", required_argument, NULL, 'k'},
-		{"realm", required_argument, NULL, 'R'},
-		{"signature-method", required_argument, NULL, 's'},
-		{"allow-host", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"account", required_argument, NULL, 'a'},
+	    {"consumer-key", required_argument, NULL, 'c'},
+	    {"token-id", required_argument, NULL, 'i'},
+	    {"token", required_argument, NULL, 't'},
+	    {"replace", no_argument, NULL, 'r'},
+	    {"kind", required_argument, NULL, 'k'},
+	    {"realm", required_argument, NULL, 'R'},
+	    {"signature-method", required_argument, NULL, 's'},
+	    {"allow-host", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct import_opts o;
 	struct tba_profile p;
@@ -301,14 +319,30 @@ cmd_import(int argc, char **argv)
 	opterr = 0;
 	while ((c = tba_getopt(argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
-		case 'a': o.account = optarg; break;
-		case 'c': o.consumer_key = optarg; break;
-		case 'i': o.token_id = optarg; break;
-		case 't': o.token = optarg; break;
-		case 'r': o.replace = 1; break;
-		case 'k': o.kind = optarg; break;
-		case 'R': o.realm = optarg; break;
-		case 's': o.sigmethod = optarg; break;
+		case 'a':
+			o.account = optarg;
+			break;
+		case 'c':
+			o.consumer_key = optarg;
+			break;
+		case 'i':
+			o.token_id = optarg;
+			break;
+		case 't':
+			o.token = optarg;
+			break;
+		case 'r':
+			o.replace = 1;
+			break;
+		case 'k':
+			o.kind = optarg;
+			break;
+		case 'R':
+			o.realm = optarg;
+			break;
+		case 's':
+			o.sigmethod = optarg;
+			break;
 		case 'H':
 			if (o.nhosts <= TBA_HOSTS_MAX)
 				o.hosts[o.nhosts++] = optarg;
@@ -372,14 +406,13 @@ out:
 
 /* Parses the common [--token URI] [--json] options; returns -1 to go on, else an exit code. */
 static int
-token_opts(const char *cmd, const char *help, int argc, char **argv, const char **token,
-    int *json)
+token_opts(const char *cmd, const char *help, int argc, char **argv, const char **token, int *json)
 {
 	static const struct option longopts[] = {
-		{"token", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"token", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -422,11 +455,11 @@ keys_json_kind(cJSON *o, const struct tba_profile *p, int64_t now)
 	if (p->kind != TBA_KIND_M2M)
 		return cJSON_AddStringToObject(o, "consumer_key", p->consumer_key) != NULL &&
 		    cJSON_AddStringToObject(o, "token_id", p->token_id) != NULL;
-	return cJSON_AddNumberToObject(o, "days_left",
-	    (double)keys_days_left(p->not_after, now)) != NULL &&
+	return cJSON_AddNumberToObject(o, "days_left", (double)keys_days_left(p->not_after, now)) !=
+	    NULL &&
 	    cJSON_AddBoolToObject(o, "rotation_pending", p->has_next) != NULL &&
-	    (!p->has_next || cJSON_AddNumberToObject(o, "next_not_after",
-	    (double)p->next_not_after) != NULL);
+	    (!p->has_next ||
+		cJSON_AddNumberToObject(o, "next_not_after", (double)p->next_not_after) != NULL);
 }
 
 static int
@@ -472,15 +505,19 @@ keys_m2m_line(const struct tba_profile *p, int64_t now)
 		printf("EXPIRED %lld days ago", (long long)-left);
 	if (p->has_next)
 		printf(", rotation pending (new certificate expires in %lld days; run 'tba m2m "
-		    "cert-id' with its Certificate ID)", (long long)keys_days_left(p->next_not_after,
-		    now));
+		       "cert-id' with its Certificate ID)",
+		    (long long)keys_days_left(p->next_not_after, now));
 	printf("\n");
 	if (left < 0)
-		fprintf(stderr, "tba: keys: warning: the certificate of profile %s has expired; "
-		    "run 'tba m2m rotate %s' and upload the new one\n", p->name, p->name);
+		fprintf(stderr,
+		    "tba: keys: warning: the certificate of profile %s has expired; "
+		    "run 'tba m2m rotate %s' and upload the new one\n",
+		    p->name, p->name);
 	else if (left < 30 && !p->has_next)
-		fprintf(stderr, "tba: keys: warning: the certificate of profile %s expires in %lld "
-		    "days; run 'tba m2m rotate %s'\n", p->name, (long long)left, p->name);
+		fprintf(stderr,
+		    "tba: keys: warning: the certificate of profile %s expires in %lld "
+		    "days; run 'tba m2m rotate %s'\n",
+		    p->name, (long long)left, p->name);
 }
 
 static void
@@ -492,17 +529,20 @@ keys_table(const struct tba_profile *v, size_t n)
 	time_t sec;
 	size_t i, j;
 
-	printf("%-20s %-8s %-16s %-11s %-17s %s\n", "NAME", "KIND", "ACCOUNT/REALM",
-	    "SIGNATURE", "CREATED (UTC)", "HOSTS");
+	printf("%-20s %-8s %-16s %-11s %-17s %s\n", "NAME", "KIND", "ACCOUNT/REALM", "SIGNATURE",
+	    "CREATED (UTC)", "HOSTS");
 	for (i = 0; i < n; i++) {
 		sec = (time_t)v[i].created;
-		if (gmtime_r(&sec, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
-		    &tm) == 0)
+		if (gmtime_r(&sec, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm) == 0)
 			snprintf(when, sizeof(when), "-");
 		printf("%-20s %-8s %-16s %-11s %-17s ", v[i].name, tba_kind_name(v[i].kind),
-		    v[i].account[0] != '\0' ? v[i].account : v[i].realm[0] != '\0' ?
-		    v[i].realm : "-", v[i].kind == TBA_KIND_M2M ? tba_jwt_alg_name(v[i].alg) :
-		    tba_sigmethod_name(v[i].sigmethod), when);
+		    v[i].account[0] != '\0'     ? v[i].account
+			: v[i].realm[0] != '\0' ? v[i].realm
+						: "-",
+		    v[i].kind == TBA_KIND_M2M ? tba_jwt_alg_name(v[i].alg)
+					      : tba_sigmethod_name(v[i].sigmethod),
+		    when);
 		for (j = 0; j < v[i].nhosts; j++)
 			printf("%s%s", j > 0 ? "," : "", v[i].hosts[j]);
 		printf("\n");
@@ -537,7 +577,8 @@ cmd_keys(int argc, char **argv)
 		goto out;
 	}
 	if (n == 0)
-		fprintf(stderr, "tba: keys: no profiles in token %s (add one with 'tba import' or "
+		fprintf(stderr,
+		    "tba: keys: no profiles in token %s (add one with 'tba import' or "
 		    "'tba m2m new')\n",
 		    tba_token_label(t));
 	else
@@ -563,12 +604,13 @@ cmd_delete(int argc, char **argv)
 		return cli_usage("delete", "give exactly one PROFILE name");
 	name = argv[optind];
 	if (!tba_profile_name_ok(name))
-		return cli_usage("delete", "bad profile name '%.40s': use 1 to 32 of "
-		    "A-Z a-z 0-9 . _ -", name);
+		return cli_usage("delete",
+		    "bad profile name '%.40s': use 1 to 32 of "
+		    "A-Z a-z 0-9 . _ -",
+		    name);
 	if ((uri = cli_token_uri(token)) == NULL)
 		return cli_usage("delete", "name the token with --token URI or TBA_TOKEN");
-	if ((r = cli_token_login(uri, &t)) != TBA_OK ||
-	    (r = tba_token_delete(t, name)) != TBA_OK) {
+	if ((r = cli_token_login(uri, &t)) != TBA_OK || (r = tba_token_delete(t, name)) != TBA_OK) {
 		rc = cli_fail(r, "delete");
 		goto out;
 	}

@@ -25,26 +25,26 @@ enum { PAGE_NONE, PAGE_ARRAY, PAGE_LINES };
 struct curl_opts {
 	const char *profile;
 	const char *url;
-	const char *method;	    /* -X, or NULL */
+	const char *method;         /* -X, or NULL */
 	struct curl_slist *headers; /* -H as given (checked) */
-	struct tba_buf body;	    /* -d, --data-*, --json: joined */
+	struct tba_buf body;        /* -d, --data-*, --json: joined */
 	int body_kind;
-	int get;		      /* -G: the data goes into the query */
-	int head;		      /* -I */
-	int include;		      /* -i */
-	const char *output;	      /* -o */
+	int get;                      /* -G: the data goes into the query */
+	int head;                     /* -I */
+	int include;                  /* -i */
+	const char *output;           /* -o */
 	const char *dump_header;      /* -D */
-	const char *write_out;	      /* -w, the format itself (@FILE read in) */
+	const char *write_out;        /* -w, the format itself (@FILE read in) */
 	struct tba_buf write_out_buf; /* holds -w @FILE */
-	int fail;		      /* --fail */
-	int fail_with_body;	      /* --fail-with-body */
-	int location;		      /* -L */
+	int fail;                     /* --fail */
+	int fail_with_body;           /* --fail-with-body */
+	int location;                 /* -L */
 	long max_redirs;
 	long retry;
 	long retry_delay; /* seconds; -1 = curl's backoff from 1 s */
-	int silent;	  /* -s */
-	int show_error;	  /* -S */
-	int paginate;	  /* PAGE_* */
+	int silent;       /* -s */
+	int show_error;   /* -S */
+	int paginate;     /* PAGE_* */
 	struct http_conf conf;
 };
 
@@ -76,13 +76,13 @@ struct curl_out {
 	const struct curl_opts *o;
 	FILE *f; /* -o or stdout, opened at the first byte */
 	int failed_open;
-	FILE *dump;		      /* -D, or NULL */
+	FILE *dump;                   /* -D, or NULL */
 	const struct http_resp *resp; /* the exchange in progress */
-	int retry_left;		      /* --retry may still repeat this attempt */
-	int discard;		      /* this response is not shown (followed or repeated) */
-	int http_fail;		      /* --fail and status >= 400: body not shown */
-	int capture;		      /* --paginate: the body goes to page, not to f */
-	struct tba_buf page;	      /* --paginate: this page's body */
+	int retry_left;               /* --retry may still repeat this attempt */
+	int discard;                  /* this response is not shown (followed or repeated) */
+	int http_fail;                /* --fail and status >= 400: body not shown */
+	int capture;                  /* --paginate: the body goes to page, not to f */
+	struct tba_buf page;          /* --paginate: this page's body */
 	struct curl_info info;
 };
 

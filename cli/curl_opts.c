@@ -140,7 +140,7 @@ curl_opts_read_file(const char *path, int strip_newlines, struct tba_buf *b)
 		}
 		if (tba_buf_put(b, chunk, n) != TBA_OK) {
 			r = tba_seterr(TBA_ERR_TOO_LARGE, "%s is larger than %lu MiB", path,
-				       (unsigned long)(b->max >> 20));
+			    (unsigned long)(b->max >> 20));
 			goto out;
 		}
 	}
@@ -160,7 +160,7 @@ curl_opts_data_start(struct curl_opts *o, int kind)
 		return tba_seterr(TBA_ERR_USAGE, "--json cannot be combined with -d");
 	if (kind == BODY_FORM && o->body_kind == BODY_FORM && tba_buf_putc(&o->body, '&') != TBA_OK)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "the request body is larger than %lu MiB",
-				  HTTP_BODY_MAX >> 20);
+		    HTTP_BODY_MAX >> 20);
 	o->body_kind = kind;
 	return TBA_OK;
 }
@@ -177,7 +177,7 @@ curl_opts_data(struct curl_opts *o, int kind, int at_ok, int strip, const char *
 		return curl_opts_read_file(arg + 1, strip, &o->body);
 	if (tba_buf_puts(&o->body, arg) != TBA_OK)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "the request body is larger than %lu MiB",
-				  HTTP_BODY_MAX >> 20);
+		    HTTP_BODY_MAX >> 20);
 	return TBA_OK;
 }
 
@@ -217,8 +217,8 @@ curl_opts_urlencode(struct curl_opts *o, const char *arg)
 	if (r == TBA_OK)
 		goto out;
 big:
-	r = tba_seterr(TBA_ERR_TOO_LARGE, "the request body is larger than %lu MiB",
-		       HTTP_BODY_MAX >> 20);
+	r = tba_seterr(
+	    TBA_ERR_TOO_LARGE, "the request body is larger than %lu MiB", HTTP_BODY_MAX >> 20);
 out:
 	tba_buf_free(&file);
 	return r;
@@ -229,7 +229,7 @@ static int
 curl_opts_tchar(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /*
@@ -249,8 +249,9 @@ curl_opts_header(struct curl_opts *o, const char *h)
 	size_t n = strcspn(h, ":;"), i, end = n;
 
 	if (strpbrk(h, "\r\n") != NULL)
-		return cli_usage("curl", "-H values may not hold CR or LF (a second header would "
-					 "go out unchecked)");
+		return cli_usage("curl",
+		    "-H values may not hold CR or LF (a second header would "
+		    "go out unchecked)");
 	if (h[n] == '\0')
 		return cli_usage("curl", "-H needs 'Name: value'");
 	while (end > 0 && (h[end - 1] == ' ' || h[end - 1] == '\t'))
@@ -260,17 +261,16 @@ curl_opts_header(struct curl_opts *o, const char *h)
 		i++;
 	if ((end - i == 13 && strncasecmp(h + i, "Authorization", 13) == 0) ||
 	    (end - i == 4 && strncasecmp(h + i, "Host", 4) == 0))
-		return cli_usage(
-		    "curl",
+		return cli_usage("curl",
 		    "-H '%.*s' is refused: tba signs the request and sets "
 		    "that header itself (use --connect-to or --resolve to reach another address)",
 		    (int)(end - i), h + i);
 	for (i = 0; i < n; i++) {
 		if (!curl_opts_tchar(h[i]))
 			return cli_usage("curl",
-					 "-H '%.*s': a header name is letters, digits and "
-					 "-_.!#$%%&'*+^`|~, with no space before the ':'",
-					 (int)n, h);
+			    "-H '%.*s': a header name is letters, digits and "
+			    "-_.!#$%%&'*+^`|~, with no space before the ':'",
+			    (int)n, h);
 	}
 	if (n == 0)
 		return cli_usage("curl", "-H needs 'Name: value'");
@@ -424,16 +424,17 @@ curl_opts_one_xfer(struct curl_opts *o, int c, const char *arg, int *bad)
 		break;
 	case OPT_CONNECT_TO:
 		return http_list_add(&o->conf.connect_to, arg) == TBA_OK
-			   ? -1
-			   : cli_usage("curl", "out of memory");
+		    ? -1
+		    : cli_usage("curl", "out of memory");
 	case OPT_RESOLVE:
 		return http_list_add(&o->conf.resolve, arg) == TBA_OK
-			   ? -1
-			   : cli_usage("curl", "out of memory");
+		    ? -1
+		    : cli_usage("curl", "out of memory");
 	case 'k':
-		return cli_usage("curl", "-k/--insecure is refused: without verifying the server "
-					 "the signed request goes to whoever answers; give the "
-					 "server's CA with --cacert");
+		return cli_usage("curl",
+		    "-k/--insecure is refused: without verifying the server "
+		    "the signed request goes to whoever answers; give the "
+		    "server's CA with --cacert");
 	}
 	return -1;
 }
@@ -523,13 +524,14 @@ curl_opts_check(struct curl_opts *o)
 	if (o->get && o->body_kind == BODY_JSON)
 		return cli_usage("curl", "-G puts -d data in the query; --json cannot go there");
 	if (o->head && o->body_kind != BODY_NONE && !o->get)
-		return cli_usage("curl",
-				 "-I sends no body: use -G to put the -d data in the query");
+		return cli_usage(
+		    "curl", "-I sends no body: use -G to put the -d data in the query");
 	if (o->head)
 		o->include = 1;
 	if (o->paginate != PAGE_NONE && (o->include || o->head))
-		return cli_usage("curl", "--paginate prints JSON items: it cannot be combined with "
-					 "-i or -I (use -D FILE for the headers)");
+		return cli_usage("curl",
+		    "--paginate prints JSON items: it cannot be combined with "
+		    "-i or -I (use -D FILE for the headers)");
 	if (o->fail && o->fail_with_body)
 		return cli_usage("curl", "--fail and --fail-with-body cannot be combined");
 	return -1;
@@ -543,7 +545,7 @@ curl_opts_parse(int argc, char **argv, struct curl_opts *o)
 	optind = 1;
 	opterr = 0;
 	while (ret < 0 &&
-	       (c = tba_getopt(argc, argv, ":X:H:A:d:GIiD:o:w:fLm:x:ksSv", curl_longopts)) != -1) {
+	    (c = tba_getopt(argc, argv, ":X:H:A:d:GIiD:o:w:fLm:x:ksSv", curl_longopts)) != -1) {
 		if (c == OPT_HELP) {
 			curl_opts_help();
 			ret = TBA_EXIT_OK;
@@ -551,13 +553,13 @@ curl_opts_parse(int argc, char **argv, struct curl_opts *o)
 			ret = cli_usage("curl", "option %s needs a value", argv[optind - 1]);
 		} else if (c == '?') {
 			ret = cli_usage("curl",
-					"unknown option %s (long options are spelled in full)",
-					argv[optind - 1]);
+			    "unknown option %s (long options are spelled in full)",
+			    argv[optind - 1]);
 		} else {
 			ret = curl_opts_one(o, c, optarg, &bad);
 			if (ret < 0 && bad)
 				ret = cli_usage("curl", "bad number '%s' for %s", optarg,
-						argv[optind - 1 - (optarg == argv[optind - 1])]);
+				    argv[optind - 1 - (optarg == argv[optind - 1])]);
 		}
 	}
 	if (ret >= 0)

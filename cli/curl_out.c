@@ -24,8 +24,8 @@ curl_out_init(struct curl_out *w, const struct curl_opts *o)
 		return TBA_OK;
 	}
 	if ((w->dump = fopen(o->dump_header, "wb")) == NULL)
-		return tba_seterr(TBA_ERR_IO, "cannot write %s: %s", o->dump_header,
-				  strerror(errno));
+		return tba_seterr(
+		    TBA_ERR_IO, "cannot write %s: %s", o->dump_header, strerror(errno));
 	return TBA_OK;
 }
 
@@ -69,7 +69,7 @@ curl_out_file(struct curl_out *w)
 		w->f = fopen(w->o->output, "wb");
 		if (w->f == NULL) {
 			fprintf(stderr, "tba curl: cannot write %s: %s\n", w->o->output,
-				strerror(errno));
+			    strerror(errno));
 			w->failed_open = 1;
 		}
 	}
@@ -94,7 +94,7 @@ curl_out_repeats(const struct curl_out *w)
 	const struct http_resp *r = w->resp;
 
 	return w->retry_left && curl_out_transient(r->status) &&
-	       http_retry_after(r) <= CURL_RETRY_AFTER_MAX;
+	    http_retry_after(r) <= CURL_RETRY_AFTER_MAX;
 }
 
 /*
@@ -109,7 +109,7 @@ curl_out_decide(struct curl_out *w)
 
 	w->http_fail = w->o->fail && r->status >= 400;
 	w->discard = (w->o->location && curl_out_is_redirect(r->status) && r->location != NULL) ||
-		     curl_out_repeats(w);
+	    curl_out_repeats(w);
 }
 
 static int
@@ -264,12 +264,12 @@ curl_out_write_out(struct curl_out *w, int exitcode)
 		if (fmt[i] == '%') {
 			i += curl_out_percent(&f, &w->info, fmt + i);
 		} else if (fmt[i] == '\\' && fmt[i + 1] != '\0' &&
-			   strchr("nrt\\", fmt[i + 1]) != NULL) {
-			fputc(fmt[i + 1] == 'n'	  ? '\n'
-			      : fmt[i + 1] == 'r' ? '\r'
-			      : fmt[i + 1] == 't' ? '\t'
-						  : '\\',
-			      f);
+		    strchr("nrt\\", fmt[i + 1]) != NULL) {
+			fputc(fmt[i + 1] == 'n'     ? '\n'
+				: fmt[i + 1] == 'r' ? '\r'
+				: fmt[i + 1] == 't' ? '\t'
+						    : '\\',
+			    f);
 			i += 2;
 		} else {
 			fputc(fmt[i++], f);

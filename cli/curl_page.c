@@ -96,16 +96,16 @@ curl_page_one(struct curl_out *w, long n, const char *url, long *count, char **n
 	*next = NULL;
 	if (w->resp->status >= 400) {
 		fprintf(stderr, "tba curl: (22) page %ld (%s) returned error: %ld%s%s\n", n, url,
-			w->resp->status, curl_page_detail(page)[0] != '\0' ? ": " : "",
-			curl_page_detail(page));
+		    w->resp->status, curl_page_detail(page)[0] != '\0' ? ": " : "",
+		    curl_page_detail(page));
 		snprintf(w->info.errormsg, sizeof(w->info.errormsg), "page %ld returned error: %ld",
-			 n, w->resp->status);
+		    n, w->resp->status);
 		ret = TBA_EXIT_HTTP;
 	} else if (!cJSON_IsArray(items)) {
 		fprintf(stderr,
-			"tba curl: page %ld (%s) is not a NetSuite collection (no \"items\" "
-			"array); --paginate is for record lists and SuiteQL\n",
-			n, url);
+		    "tba curl: page %ld (%s) is not a NetSuite collection (no \"items\" "
+		    "array); --paginate is for record lists and SuiteQL\n",
+		    n, url);
 		ret = TBA_EXIT_FAIL;
 	} else if (curl_page_print(w, items, count) != 0) {
 		fprintf(stderr, "tba curl: cannot write the items of page %ld\n", n);

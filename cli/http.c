@@ -18,12 +18,12 @@
 #include "tba/buf.h"
 #include "tba/mem.h"
 
-#define HTTP_HDR_MAX 16384  /* Authorization header line we build */
+#define HTTP_HDR_MAX 16384 /* Authorization header line we build */
 
 struct http_xfer {
 	struct http_sink *sink;
 	struct http_resp *resp;
-	int hold401;    /* a 401 will be retried with a new token: keep it from the sink */
+	int hold401; /* a 401 will be retried with a new token: keep it from the sink */
 };
 
 tba_err
@@ -102,7 +102,8 @@ http_header_value(const char *p, size_t n, size_t namelen)
 
 	while (a < b && (p[a] == ' ' || p[a] == '\t'))
 		a++;
-	while (b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' ' || p[b - 1] == '\t'))
+	while (
+	    b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' ' || p[b - 1] == '\t'))
 		b--;
 	v = malloc(b - a + 1);
 	if (v == NULL)
@@ -214,7 +215,7 @@ http_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		prefix = "< ";
 		break;
 	default:
-		return 0;  /* bodies and TLS records are not traced */
+		return 0; /* bodies and TLS records are not traced */
 	}
 	while (i < size) {
 		j = i;
@@ -223,7 +224,8 @@ http_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		if (type == CURLINFO_HEADER_OUT && http_header_is(data + i, j - i, "Authorization"))
 			fprintf(stderr, "%sAuthorization: [redacted by tba]\n", prefix);
 		else if (j > i && !(j - i == 1 && data[i] == '\r'))
-			fprintf(stderr, "%s%.*s\n", prefix, (int)(j - i - (data[j - 1] == '\r')), data + i);
+			fprintf(stderr, "%s%.*s\n", prefix, (int)(j - i - (data[j - 1] == '\r')),
+			    data + i);
 		else if (type != CURLINFO_TEXT)
 			fprintf(stderr, "%s\n", prefix);
 		i = j + 1;
@@ -273,7 +275,7 @@ http_setup(CURL *h, const struct http_req *req, const char *url, const struct ht
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, x) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT,
-	    conf->user_agent != NULL ? conf->user_agent : "tba/" TBA_VERSION) != CURLE_OK;
+		   conf->user_agent != NULL ? conf->user_agent : "tba/" TBA_VERSION) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	if (conf->connect_to != NULL)
 		bad |= curl_easy_setopt(h, CURLOPT_CONNECT_TO, conf->connect_to) != CURLE_OK;
@@ -282,7 +284,8 @@ http_setup(CURL *h, const struct http_req *req, const char *url, const struct ht
 	if (conf->cacert != NULL)
 		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, conf->cacert) != CURLE_OK;
 	if (conf->connect_timeout > 0)
-		bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, conf->connect_timeout) != CURLE_OK;
+		bad |=
+		    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, conf->connect_timeout) != CURLE_OK;
 	if (conf->max_time > 0)
 		bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT, conf->max_time) != CURLE_OK;
 	if (conf->proxy != NULL)
@@ -297,7 +300,8 @@ http_setup(CURL *h, const struct http_req *req, const char *url, const struct ht
 	}
 	/* Method and body exactly as curl's -X / -d would set them. */
 	if (req->body != NULL) {
-		bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->bodylen) != CURLE_OK;
+		bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->bodylen) !=
+		    CURLE_OK;
 		bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body) != CURLE_OK;
 		if (strcmp(req->method, "POST") != 0)
 			bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
@@ -309,7 +313,8 @@ http_setup(CURL *h, const struct http_req *req, const char *url, const struct ht
 		bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
 	}
 	if (bad)
-		return tba_seterr(TBA_ERR_NETWORK, "libcurl refused an option (is libcurl older than 7.85?)");
+		return tba_seterr(
+		    TBA_ERR_NETWORK, "libcurl refused an option (is libcurl older than 7.85?)");
 	return TBA_OK;
 }
 
@@ -338,8 +343,8 @@ http_exchange_once(CURL *h, struct tba_agentc *ac, const struct http_req *req,
 	x.resp = resp;
 	x.hold401 = 0;
 
-	if ((r = auth_header(ac, req->profile, req->method, req->url, req->form, renew,
-	    &auth)) != TBA_OK)
+	if ((r = auth_header(ac, req->profile, req->method, req->url, req->form, renew, &auth)) !=
+	    TBA_OK)
 		goto out;
 	*bearer = strncmp(auth, "Bearer ", 7) == 0;
 	x.hold401 = hold401 && *bearer;
@@ -364,7 +369,8 @@ http_exchange_once(CURL *h, struct tba_agentc *ac, const struct http_req *req,
 	resp->ms = (long)(us / 1000);
 	if (resp->cc != CURLE_OK) {
 		if (resp->errbuf[0] == '\0')
-			snprintf(resp->errbuf, sizeof(resp->errbuf), "%s", curl_easy_strerror(resp->cc));
+			snprintf(
+			    resp->errbuf, sizeof(resp->errbuf), "%s", curl_easy_strerror(resp->cc));
 		r = tba_seterr(TBA_ERR_NETWORK, "%s", resp->errbuf);
 		goto out;
 	}

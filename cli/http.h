@@ -20,20 +20,20 @@
 #include "tba/err.h"
 #include "tba/url.h"
 
-#define HTTP_BODY_MAX (64UL << 20)  /* -d @FILE, --json @FILE: 64 MiB */
+#define HTTP_BODY_MAX (64UL << 20) /* -d @FILE, --json @FILE: 64 MiB */
 
 /* Transport options given on the command line (curl's meanings). */
 struct http_conf {
-	struct curl_slist *connect_to;  /* --connect-to HOST1:PORT1:HOST2:PORT2 */
-	struct curl_slist *resolve;     /* --resolve HOST:PORT:ADDR */
-	const char *cacert;             /* --cacert FILE, or NULL: system store */
-	int verbose;                    /* -v: libcurl's trace on stderr, Authorization redacted */
-	long connect_timeout;           /* seconds; 0 = libcurl's default */
-	long max_time;                  /* seconds; 0 = none */
-	const char *user_agent;         /* -A, or NULL: "tba/VERSION" */
-	const char *proxy;              /* -x, or NULL: libcurl's https_proxy etc. */
-	const char *noproxy;            /* --noproxy, or NULL */
-	int compressed;                 /* --compressed: ask for and decode gzip, deflate, ... */
+	struct curl_slist *connect_to; /* --connect-to HOST1:PORT1:HOST2:PORT2 */
+	struct curl_slist *resolve;    /* --resolve HOST:PORT:ADDR */
+	const char *cacert;            /* --cacert FILE, or NULL: system store */
+	int verbose;                   /* -v: libcurl's trace on stderr, Authorization redacted */
+	long connect_timeout;          /* seconds; 0 = libcurl's default */
+	long max_time;                 /* seconds; 0 = none */
+	const char *user_agent;        /* -A, or NULL: "tba/VERSION" */
+	const char *proxy;             /* -x, or NULL: libcurl's https_proxy etc. */
+	const char *noproxy;           /* --noproxy, or NULL */
+	int compressed;                /* --compressed: ask for and decode gzip, deflate, ... */
 };
 
 /* What to send. All borrowed. */
@@ -69,23 +69,23 @@ struct http_sink {
 int http_keep_start(void *ctx, const struct http_resp *r, const char *p, size_t n);
 
 struct http_resp {
-	long status;                 /* last status line seen; 0 before any */
-	char *location;              /* Location header of the final block, or NULL */
-	char *date;                  /* Date header of the final block, or NULL */
-	char *ctype;                 /* Content-Type of the final block, or NULL */
-	char *redirect_url;          /* absolute Location (CURLINFO_REDIRECT_URL), or NULL */
-	char *retry_after;           /* Retry-After of the final block, or NULL */
-	char *url;                   /* the URL sent: the one that was signed */
-	CURLcode cc;                 /* CURLE_OK unless the transfer failed */
+	long status;        /* last status line seen; 0 before any */
+	char *location;     /* Location header of the final block, or NULL */
+	char *date;         /* Date header of the final block, or NULL */
+	char *ctype;        /* Content-Type of the final block, or NULL */
+	char *redirect_url; /* absolute Location (CURLINFO_REDIRECT_URL), or NULL */
+	char *retry_after;  /* Retry-After of the final block, or NULL */
+	char *url;          /* the URL sent: the one that was signed */
+	CURLcode cc;        /* CURLE_OK unless the transfer failed */
 	char errbuf[CURL_ERROR_SIZE];
-	long ms;                     /* total time of the transfer */
+	long ms; /* total time of the transfer */
 };
 
 /* What a signed exchange needs: the agent connection and one libcurl handle. */
 struct http_session {
 	struct tba_agentc *ac;
 	CURL *h;
-	int inited;                  /* curl_global_init done */
+	int inited; /* curl_global_init done */
 };
 
 /*

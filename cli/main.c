@@ -17,19 +17,21 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{"import", cmd_import, "put a profile's secrets into the token (reads them from the terminal or stdin)", 1},
-	{"keys", cmd_keys, "list the profiles stored in the token", 1},
-	{"delete", cmd_delete, "remove a profile from the token", 1},
-	{"m2m", cmd_m2m, "OAuth 2.0 M2M: key pair and certificate in the token (new, cert-id, cert, rotate)", 1},
-	{"list", cmd_list, "list the profiles the agent serves", 0},
-	{"header", cmd_header, "print a signed Authorization header", 0},
-	{"passport", cmd_passport, "print a signed SOAP tokenPassport", 0},
-	{"curl", cmd_curl, "send a signed HTTP request", 0},
-	{"test", cmd_test, "check that a profile can log in to its NetSuite account", 0},
-	{"token", cmd_token, "print an OAuth 2.0 access token of an M2M profile", 0},
-	{"exec", cmd_exec, "run a command with an M2M profile's access token in its environment", 0},
-	{"lock", cmd_lock, "lock the agent (logs out of the token)", 0},
-	{"unlock", cmd_unlock, "unlock the agent with the token PIN", 1},
+    {"import", cmd_import,
+	"put a profile's secrets into the token (reads them from the terminal or stdin)", 1},
+    {"keys", cmd_keys, "list the profiles stored in the token", 1},
+    {"delete", cmd_delete, "remove a profile from the token", 1},
+    {"m2m", cmd_m2m,
+	"OAuth 2.0 M2M: key pair and certificate in the token (new, cert-id, cert, rotate)", 1},
+    {"list", cmd_list, "list the profiles the agent serves", 0},
+    {"header", cmd_header, "print a signed Authorization header", 0},
+    {"passport", cmd_passport, "print a signed SOAP tokenPassport", 0},
+    {"curl", cmd_curl, "send a signed HTTP request", 0},
+    {"test", cmd_test, "check that a profile can log in to its NetSuite account", 0},
+    {"token", cmd_token, "print an OAuth 2.0 access token of an M2M profile", 0},
+    {"exec", cmd_exec, "run a command with an M2M profile's access token in its environment", 0},
+    {"lock", cmd_lock, "lock the agent (logs out of the token)", 0},
+    {"unlock", cmd_unlock, "unlock the agent with the token PIN", 1},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -39,21 +41,23 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: tba COMMAND [ARGS]...\n"
-	           "       tba help COMMAND | tba COMMAND --help\n"
-	           "       tba --version\n\n"
-	           "Signs NetSuite (OAuth 1.0a TBA) requests with keys kept in a PKCS#11 token.\n\n"
-	           "Commands:\n");
+	fprintf(f,
+	    "usage: tba COMMAND [ARGS]...\n"
+	    "       tba help COMMAND | tba COMMAND --help\n"
+	    "       tba --version\n\n"
+	    "Signs NetSuite (OAuth 1.0a TBA) requests with keys kept in a PKCS#11 token.\n\n"
+	    "Commands:\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "  %-9s %s\n", "help", "show a command's usage and options (tba help COMMAND)");
-	fprintf(f, "\nOptions:\n"
-	           "  --version  print the version and exit\n"
-	           "  --help     print this list and exit\n"
-	           "\nToken commands take the token from --token URI or TBA_TOKEN;\n"
-	           "agent commands reach tba-agent at TBA_AGENT_SOCK, else at\n"
-	           "$XDG_RUNTIME_DIR/tba/agent.sock, else at /tmp/tba-UID/agent.sock.\n"
-	           "Exit codes: 0 ok, 1 the operation failed, 2 agent unreachable, 64 usage error.\n");
+	fprintf(f,
+	    "\nOptions:\n"
+	    "  --version  print the version and exit\n"
+	    "  --help     print this list and exit\n"
+	    "\nToken commands take the token from --token URI or TBA_TOKEN;\n"
+	    "agent commands reach tba-agent at TBA_AGENT_SOCK, else at\n"
+	    "$XDG_RUNTIME_DIR/tba/agent.sock, else at /tmp/tba-UID/agent.sock.\n"
+	    "Exit codes: 0 ok, 1 the operation failed, 2 agent unreachable, 64 usage error.\n");
 }
 
 /*

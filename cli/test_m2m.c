@@ -62,7 +62,8 @@ test_m2m_skew_note(const struct http_resp *resp)
 	skew = (long)(server - time(NULL));
 	if (skew > -M2M_SKEW_WARN && skew < M2M_SKEW_WARN)
 		return;
-	printf("Clock skew: this machine's clock is %ld s %s the server's (Date: %s); the JWT's iat\n"
+	printf(
+	    "Clock skew: this machine's clock is %ld s %s the server's (Date: %s); the JWT's iat\n"
 	    "  and exp come from it: set it right (NTP) before NetSuite refuses them.\n",
 	    skew < 0 ? -skew : skew, skew > 0 ? "behind" : "ahead of", resp->date);
 }
@@ -71,7 +72,7 @@ static void
 test_m2m_where(void)
 {
 	printf("NetSuite shows the failed attempts in its Login Audit Trail:\n"
-	    "  Setup > Users/Roles > User Management > View Login Audit Trail\n");
+	       "  Setup > Users/Roles > User Management > View Login Audit Trail\n");
 }
 
 /* One diagnosis per OAuth error code NetSuite gives for a refused assertion. */
@@ -81,24 +82,31 @@ test_m2m_diag(const char *name, const struct auth_profile *a, const char *code, 
 	int64_t now = (int64_t)time(NULL);
 
 	if (skew <= -M2M_SKEW_WARN || skew >= M2M_SKEW_WARN)
-		printf("Clock skew: this machine's clock is %ld s %s the server's; the JWT's iat and "
+		printf(
+		    "Clock skew: this machine's clock is %ld s %s the server's; the JWT's iat and "
 		    "exp\n  are checked against it: set the clock right (NTP) first.\n",
 		    skew < 0 ? -skew : skew, skew > 0 ? "behind" : "ahead of");
 	if (strcmp(code, "invalid_client") == 0) {
-		printf("NetSuite does not accept the client assertion (invalid_client). Likely causes:\n");
+		printf(
+		    "NetSuite does not accept the client assertion (invalid_client). Likely causes:\n");
 		if (a->not_after > 0 && a->not_after < now)
-			printf("  - The certificate EXPIRED: make a new one with 'tba m2m rotate %s', upload it\n"
-			    "    and record its ID with 'tba m2m cert-id'.\n", name);
-		printf("  - The certificate ID '%s' is not the one NetSuite shows, or the certificate\n"
+			printf(
+			    "  - The certificate EXPIRED: make a new one with 'tba m2m rotate %s', upload it\n"
+			    "    and record its ID with 'tba m2m cert-id'.\n",
+			    name);
+		printf(
+		    "  - The certificate ID '%s' is not the one NetSuite shows, or the certificate\n"
 		    "    was revoked: Setup > Integration > Manage Authentication > OAuth 2.0 Client\n"
 		    "    Credentials (M2M) Setup lists the valid ones; record the right one with\n"
 		    "    'tba m2m cert-id %s ID'.\n"
 		    "  - The integration record does not have 'Client Credentials (Machine to Machine)\n"
 		    "    Grant' checked, or the client ID '%s' is not its: Setup > Integration >\n"
-		    "    Manage Integrations.\n", a->certificate_id[0] != '\0' ? a->certificate_id : "(none)",
-		    name, a->client_id);
+		    "    Manage Integrations.\n",
+		    a->certificate_id[0] != '\0' ? a->certificate_id : "(none)", name,
+		    a->client_id);
 	} else if (strcmp(code, "invalid_grant") == 0) {
-		printf("NetSuite refused the grant (invalid_grant). Likely causes:\n"
+		printf(
+		    "NetSuite refused the grant (invalid_grant). Likely causes:\n"
 		    "  - No M2M mapping for this certificate, application, role and entity (mappings\n"
 		    "    are not copied to sandboxes): Setup > Integration > Manage Authentication >\n"
 		    "    OAuth 2.0 Client Credentials (M2M) Setup.\n"
@@ -106,7 +114,8 @@ test_m2m_diag(const char *name, const struct auth_profile *a, const char *code, 
 		    "    (Setup > Users/Roles > Manage Roles), or the entity or role is inactive.\n"
 		    "  - The clock of the machine running tba-agent is off (the JWT's iat/exp).\n");
 	} else if (strcmp(code, "invalid_scope") == 0) {
-		printf("NetSuite refused the scopes (invalid_scope): the profile asks for scopes the\n"
+		printf(
+		    "NetSuite refused the scopes (invalid_scope): the profile asks for scopes the\n"
 		    "integration record does not allow. Check its Scope checkboxes (REST Web Services,\n"
 		    "RESTlets, SuiteAnalytics Connect) at Setup > Integration > Manage Integrations,\n"
 		    "or make the profile again with the right --scope.\n");
@@ -139,20 +148,22 @@ test_m2m_token(const char *name, const struct auth_profile *a, const char *host,
 	}
 	tba_agentc_authz_detail(ac, &status, &code);
 	if (status == 0) {
-		printf("FAILED: M2M profile %s: the agent cannot reach the token endpoint.\n%s\n"
+		printf(
+		    "FAILED: M2M profile %s: the agent cannot reach the token endpoint.\n%s\n"
 		    "Check the agent's network (DNS, proxy variables, firewall), and its --cacert and\n"
-		    "--connect-to when it runs with them.\n", name, tba_errmsg(r));
+		    "--connect-to when it runs with them.\n",
+		    name, tba_errmsg(r));
 		return TBA_EXIT_FAIL;
 	}
-	printf("FAILED: M2M profile %s, account %s: the token endpoint answered HTTP %ld%s%s\n", name,
-	    a->account, status, code[0] != '\0' ? " " : "", code);
+	printf("FAILED: M2M profile %s, account %s: the token endpoint answered HTTP %ld%s%s\n",
+	    name, a->account, status, code[0] != '\0' ? " " : "", code);
 	test_m2m_diag(name, a, code, test_m2m_skew(host, conf, h));
 	return TBA_EXIT_FAIL;
 }
 
 int
-test_m2m(const char *name, const char *host, const struct http_conf *conf,
-    struct tba_agentc *ac, CURL *h)
+test_m2m(const char *name, const char *host, const struct http_conf *conf, struct tba_agentc *ac,
+    CURL *h)
 {
 	const struct auth_profile *a = NULL;
 	struct tba_buf url, body;
@@ -172,8 +183,10 @@ test_m2m(const char *name, const char *host, const struct http_conf *conf,
 	}
 	left = a->not_after - (int64_t)time(NULL);
 	if (a->not_after > 0 && left < (int64_t)M2M_WARN_DAYS * 86400)
-		printf("Warning: the certificate of %s %s; run 'tba m2m rotate %s' and upload the new "
-		    "one.\n", name, left <= 0 ? "has expired" : "expires within 30 days", name);
+		printf(
+		    "Warning: the certificate of %s %s; run 'tba m2m rotate %s' and upload the new "
+		    "one.\n",
+		    name, left <= 0 ? "has expired" : "expires within 30 days", name);
 	if ((ret = test_m2m_token(name, a, host, conf, ac, h)) >= 0)
 		goto out;
 	ret = TBA_EXIT_FAIL;
@@ -191,8 +204,9 @@ test_m2m(const char *name, const char *host, const struct http_conf *conf,
 	r = http_exchange(h, ac, &req, conf, &sink, &resp);
 	if (r == TBA_ERR_NETWORK) {
 		printf("FAILED: M2M profile %s got a token but cannot reach %s: %s failure.\n"
-		    "libcurl says: (%d) %s\nCheck: %s.\n", name, host, http_fail_kind(resp.cc),
-		    (int)resp.cc, resp.errbuf, http_fail_hint(resp.cc));
+		       "libcurl says: (%d) %s\nCheck: %s.\n",
+		    name, host, http_fail_kind(resp.cc), (int)resp.cc, resp.errbuf,
+		    http_fail_hint(resp.cc));
 		goto out;
 	}
 	if (r != TBA_OK) {
@@ -200,8 +214,8 @@ test_m2m(const char *name, const char *host, const struct http_conf *conf,
 		goto out;
 	}
 	if (resp.status >= 200 && resp.status < 300) {
-		printf("OK: M2M profile %s can log in to NetSuite account %s (HTTP %ld, %ld ms)\n", name,
-		    a->account, resp.status, resp.ms);
+		printf("OK: M2M profile %s can log in to NetSuite account %s (HTTP %ld, %ld ms)\n",
+		    name, a->account, resp.status, resp.ms);
 		test_m2m_skew_note(&resp);
 		ret = TBA_EXIT_OK;
 		goto out;
@@ -209,11 +223,12 @@ test_m2m(const char *name, const char *host, const struct http_conf *conf,
 	printf("FAILED: M2M profile %s got an access token, but %s answered HTTP %ld (%ld ms).\n",
 	    name, host, resp.status, resp.ms);
 	if (resp.status == 401)
-		printf("The access token was refused: the mapped role may lack 'Log in using OAuth 2.0\n"
+		printf(
+		    "The access token was refused: the mapped role may lack 'Log in using OAuth 2.0\n"
 		    "Access Tokens', or the role or entity is inactive (Setup > Users/Roles).\n");
 	else if (resp.status == 403)
 		printf("The role logged in but may not read the REST metadata catalog: give it\n"
-		    "'REST Web Services' (Setup > Users/Roles > Manage Roles).\n");
+		       "'REST Web Services' (Setup > Users/Roles > Manage Roles).\n");
 	test_m2m_where();
 out:
 	fflush(stdout);

@@ -40,7 +40,8 @@ void tba_agentc_close(struct tba_agentc *c);
  * sends {}) and waits for the reply. On success *reply is the reply's
  * "parameters" object (caller cJSON_Delete()s; never NULL).
  */
-tba_err tba_agentc_call(struct tba_agentc *c, const char *method, const cJSON *params, cJSON **reply);
+tba_err tba_agentc_call(
+    struct tba_agentc *c, const char *method, const cJSON *params, cJSON **reply);
 
 /*
  * io.tba.Agent.Sign. form may be NULL; timestamp (Unix seconds, 0 to
@@ -57,8 +58,8 @@ tba_err tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *m
  * account, consumer_key, token, nonce, timestamp (a number), signature,
  * algorithm.
  */
-tba_err tba_agentc_passport(struct tba_agentc *c, const char *profile, int64_t timestamp,
-    const char *nonce, cJSON **reply);
+tba_err tba_agentc_passport(
+    struct tba_agentc *c, const char *profile, int64_t timestamp, const char *nonce, cJSON **reply);
 
 /*
  * io.tba.Agent.Unlock with pin[0..pinlen). The request is built in a buffer
@@ -76,8 +77,8 @@ tba_err tba_agentc_unlock(struct tba_agentc *c, const char *pin, size_t pinlen);
  * busy with other exchanges (error parameter "retry": true) is asked again,
  * backing off, for up to 40 s.
  */
-tba_err tba_agentc_access_token(struct tba_agentc *c, const char *profile, int renew,
-    cJSON **reply);
+tba_err tba_agentc_access_token(
+    struct tba_agentc *c, const char *profile, int renew, cJSON **reply);
 void tba_agentc_authz_detail(const struct tba_agentc *c, long *http_status, const char **error);
 
 /* The socket path this client connected to (for messages). */

@@ -15,11 +15,11 @@
 #include "tba/err.h"
 
 struct tba_buf {
-	char *data;  /* NULL until the first append */
-	size_t len;  /* bytes used, not counting the trailing NUL */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* most bytes this buffer may ever hold */
-	int secure;  /* tba_buf_init_secure(): locked memory, every old copy wiped */
+	char *data; /* NULL until the first append */
+	size_t len; /* bytes used, not counting the trailing NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* most bytes this buffer may ever hold */
+	int secure; /* tba_buf_init_secure(): locked memory, every old copy wiped */
 };
 
 void tba_buf_init(struct tba_buf *b, size_t max);

@@ -19,27 +19,27 @@
 
 typedef enum {
 	TBA_OK = 0,
-	TBA_ERR_NOMEM,        /* allocation failed */
-	TBA_ERR_INVALID,      /* malformed input from the user or a peer */
-	TBA_ERR_TOO_LARGE,    /* input past a fixed bound */
-	TBA_ERR_NOT_FOUND,    /* no such profile or object */
-	TBA_ERR_EXISTS,       /* profile already there (import without --replace) */
-	TBA_ERR_POLICY,       /* request refused by a profile's policy */
-	TBA_ERR_LOCKED,       /* agent locked, or token not logged in */
-	TBA_ERR_TOKEN,        /* PKCS#11 call failed */
-	TBA_ERR_TOKEN_GONE,   /* device removed, session lost, RPC dead: retry later */
-	TBA_ERR_PIN_INCORRECT,/* CKR_PIN_INCORRECT: never retried */
-	TBA_ERR_PIN_LOCKED,   /* CKR_PIN_LOCKED */
-	TBA_ERR_MODULE,       /* PKCS#11 module cannot be loaded */
-	TBA_ERR_NO_TOKEN,     /* no token matches the URI */
-	TBA_ERR_VERIFY,       /* the token's HMAC differs from the software HMAC */
-	TBA_ERR_IO,           /* read/write/socket failure */
-	TBA_ERR_AGENT,        /* the agent cannot be reached */
-	TBA_ERR_PROTO,        /* malformed protocol message */
-	TBA_ERR_REMOTE,       /* the agent answered with an error (detail holds it) */
-	TBA_ERR_NETWORK,      /* HTTP transfer failed (DNS, TLS, connect) */
-	TBA_ERR_CRYPTO,       /* OpenSSL failure */
-	TBA_ERR_USAGE,        /* bad command line */
+	TBA_ERR_NOMEM,         /* allocation failed */
+	TBA_ERR_INVALID,       /* malformed input from the user or a peer */
+	TBA_ERR_TOO_LARGE,     /* input past a fixed bound */
+	TBA_ERR_NOT_FOUND,     /* no such profile or object */
+	TBA_ERR_EXISTS,        /* profile already there (import without --replace) */
+	TBA_ERR_POLICY,        /* request refused by a profile's policy */
+	TBA_ERR_LOCKED,        /* agent locked, or token not logged in */
+	TBA_ERR_TOKEN,         /* PKCS#11 call failed */
+	TBA_ERR_TOKEN_GONE,    /* device removed, session lost, RPC dead: retry later */
+	TBA_ERR_PIN_INCORRECT, /* CKR_PIN_INCORRECT: never retried */
+	TBA_ERR_PIN_LOCKED,    /* CKR_PIN_LOCKED */
+	TBA_ERR_MODULE,        /* PKCS#11 module cannot be loaded */
+	TBA_ERR_NO_TOKEN,      /* no token matches the URI */
+	TBA_ERR_VERIFY,        /* the token's HMAC differs from the software HMAC */
+	TBA_ERR_IO,            /* read/write/socket failure */
+	TBA_ERR_AGENT,         /* the agent cannot be reached */
+	TBA_ERR_PROTO,         /* malformed protocol message */
+	TBA_ERR_REMOTE,        /* the agent answered with an error (detail holds it) */
+	TBA_ERR_NETWORK,       /* HTTP transfer failed (DNS, TLS, connect) */
+	TBA_ERR_CRYPTO,        /* OpenSSL failure */
+	TBA_ERR_USAGE,         /* bad command line */
 	TBA_ERR__MAX
 } tba_err;
 

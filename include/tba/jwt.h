@@ -23,15 +23,15 @@
 #include "tba/buf.h"
 #include "tba/err.h"
 
-#define TBA_JWT_LIFETIME 300        /* exp - iat, seconds (NetSuite allows < 3600) */
-#define TBA_JWT_JTI_BYTES 24        /* random bytes behind jti (32 base64url characters) */
+#define TBA_JWT_LIFETIME 300 /* exp - iat, seconds (NetSuite allows < 3600) */
+#define TBA_JWT_JTI_BYTES 24 /* random bytes behind jti (32 base64url characters) */
 #define TBA_JWT_JTI_MAX 64
-#define TBA_JWT_MAX 8192            /* a whole assertion, bytes */
-#define TBA_JWT_SIG_MAX 1024        /* a raw signature the callback may return */
+#define TBA_JWT_MAX 8192     /* a whole assertion, bytes */
+#define TBA_JWT_SIG_MAX 1024 /* a raw signature the callback may return */
 #define TBA_JWT_URL_MAX 512
-#define TBA_JWT_TOKEN_MAX 8192      /* an access token, bytes */
-#define TBA_JWT_REPLY_MAX 65536     /* a token endpoint reply body, bytes */
-#define TBA_JWT_EXPIRES_MAX 86400   /* longest expires_in believed, seconds */
+#define TBA_JWT_TOKEN_MAX 8192    /* an access token, bytes */
+#define TBA_JWT_REPLY_MAX 65536   /* a token endpoint reply body, bytes */
+#define TBA_JWT_EXPIRES_MAX 86400 /* longest expires_in believed, seconds */
 
 /*
  * Appends base64url without padding of in[0..n) to out.
@@ -55,16 +55,16 @@ tba_err tba_jwt_jti_new(char *out, size_t outsz);
  * Signs msg[0..len) (the JWS signing input) into sig (TBA_JWT_SIG_MAX
  * bytes); *siglen is set to the signature's length.
  */
-typedef tba_err (*tba_jwt_sign_fn)(void *arg, const void *msg, size_t len, unsigned char *sig,
-    size_t *siglen);
+typedef tba_err (*tba_jwt_sign_fn)(
+    void *arg, const void *msg, size_t len, unsigned char *sig, size_t *siglen);
 
 struct tba_jwt_claims {
-	const char *alg;    /* "ES256" .. "PS512": anything else is refused */
-	const char *kid;    /* the certificate ID */
-	const char *iss;    /* the client ID */
-	const char *scope;  /* scopes joined by "," */
-	const char *aud;    /* the token endpoint URL */
-	int64_t iat;        /* exp = iat + TBA_JWT_LIFETIME */
+	const char *alg;   /* "ES256" .. "PS512": anything else is refused */
+	const char *kid;   /* the certificate ID */
+	const char *iss;   /* the client ID */
+	const char *scope; /* scopes joined by "," */
+	const char *aud;   /* the token endpoint URL */
+	int64_t iat;       /* exp = iat + TBA_JWT_LIFETIME */
 	const char *jti;
 };
 
@@ -75,12 +75,12 @@ struct tba_jwt_claims {
  * TBA_ERR_INVALID; a signing failure is returned as the callback left it.
  * On failure out is left as it was.
  */
-tba_err tba_jwt_build(const struct tba_jwt_claims *c, tba_jwt_sign_fn sign, void *arg,
-    struct tba_buf *out);
+tba_err tba_jwt_build(
+    const struct tba_jwt_claims *c, tba_jwt_sign_fn sign, void *arg, struct tba_buf *out);
 
 /* What the token endpoint answered. */
 struct tba_jwt_reply {
-	char *access_token;          /* secure memory (tba_jwt_reply_free); NULL on an error reply */
+	char *access_token; /* secure memory (tba_jwt_reply_free); NULL on an error reply */
 	size_t access_token_cap;
 	char token_type[32];
 	int64_t expires_in;          /* seconds; 3600 when the reply has none */

@@ -27,8 +27,8 @@ enum tba_jwt_alg {
 	TBA_ALG_PS512,
 };
 
-#define TBA_JWS_SIG_MAX 512       /* largest JWS signature: RSA 4096 */
-#define TBA_JWS_DIGEST_MAX 64     /* SHA-512 */
+#define TBA_JWS_SIG_MAX 512   /* largest JWS signature: RSA 4096 */
+#define TBA_JWS_DIGEST_MAX 64 /* SHA-512 */
 #define TBA_RSA_BITS_DEFAULT 3072
 
 /* "ES256", ...; "unknown" for a value outside the enum. */
@@ -56,7 +56,7 @@ int tba_jwt_alg_hash_nid(enum tba_jwt_alg a);
  * out = SHA-2 digest of msg for a's hash; out holds TBA_JWS_DIGEST_MAX
  * bytes, *outlen is set to tba_jwt_alg_hash_len(a).
  */
-tba_err tba_jwt_alg_digest(enum tba_jwt_alg a, const void *msg, size_t msglen,
-    unsigned char *out, size_t *outlen);
+tba_err tba_jwt_alg_digest(
+    enum tba_jwt_alg a, const void *msg, size_t msglen, unsigned char *out, size_t *outlen);
 
 #endif

@@ -16,8 +16,8 @@
 
 #define TBA_NONCE_MIN 6
 #define TBA_NONCE_MAX 64
-#define TBA_NONCE_GEN 24      /* length of nonces the agent generates */
-#define TBA_SIG_MAX 64        /* largest MAC (SHA-512) in bytes */
+#define TBA_NONCE_GEN 24 /* length of nonces the agent generates */
+#define TBA_SIG_MAX 64   /* largest MAC (SHA-512) in bytes */
 
 enum tba_sigmethod {
 	TBA_SIG_HMAC_SHA256 = 0, /* NetSuite's; the default */
@@ -29,20 +29,20 @@ enum tba_sigmethod {
 const char *tba_sigmethod_name(enum tba_sigmethod m);
 /* Parses the name above (exact, case-sensitive). */
 tba_err tba_sigmethod_parse(const char *s, enum tba_sigmethod *out);
-size_t tba_sigmethod_digest_len(enum tba_sigmethod m);  /* 20, 32, 64 */
-size_t tba_sigmethod_block_len(enum tba_sigmethod m);   /* 64, 64, 128 */
+size_t tba_sigmethod_digest_len(enum tba_sigmethod m); /* 20, 32, 64 */
+size_t tba_sigmethod_block_len(enum tba_sigmethod m);  /* 64, 64, 128 */
 
 /* Everything a signature covers. Strings are borrowed, NUL-terminated. */
 struct tba_oauth_req {
-	const char *method;              /* e.g. "GET"; must be a token of A-Z */
+	const char *method; /* e.g. "GET"; must be a token of A-Z */
 	const struct tba_url *url;
-	const struct tba_params *form;   /* decoded form-body parameters, or NULL */
+	const struct tba_params *form; /* decoded form-body parameters, or NULL */
 	const char *consumer_key;
 	const char *token;
 	const char *nonce;
-	int64_t timestamp;               /* Unix seconds, >= 0 */
+	int64_t timestamp; /* Unix seconds, >= 0 */
 	enum tba_sigmethod sigmethod;
-	const char *realm;               /* NULL or "" to omit realm from the header */
+	const char *realm; /* NULL or "" to omit realm from the header */
 };
 
 /*
@@ -63,8 +63,8 @@ tba_err tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out
 tba_err tba_oauth_header(const struct tba_oauth_req *r, const char *sig_b64, struct tba_buf *out);
 
 /* Appends the tokenPassport base string account&consumerKey&token&nonce&timestamp. */
-tba_err tba_passport_base_string(const char *account, const char *consumer_key,
-    const char *token, const char *nonce, int64_t timestamp, struct tba_buf *out);
+tba_err tba_passport_base_string(const char *account, const char *consumer_key, const char *token,
+    const char *nonce, int64_t timestamp, struct tba_buf *out);
 
 /*
  * Appends a SOAP <tokenPassport> element, values XML-escaped, on one line:

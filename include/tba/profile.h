@@ -20,7 +20,7 @@
 #include "tba/url.h"
 
 #define TBA_NAME_MAX 32
-#define TBA_FIELD_MAX 256     /* account, realm, consumer key, token ID */
+#define TBA_FIELD_MAX 256 /* account, realm, consumer key, token ID */
 #define TBA_HOST_MAX 253
 #define TBA_HOSTS_MAX 16
 #define TBA_KEY_ID_LEN 16
@@ -39,26 +39,27 @@ enum tba_kind { TBA_KIND_NETSUITE = 0, TBA_KIND_OAUTH1, TBA_KIND_M2M };
 struct tba_profile {
 	char name[TBA_NAME_MAX + 1];
 	enum tba_kind kind;
-	char account[TBA_FIELD_MAX + 1];       /* as the user typed it; may be "" for oauth1 */
-	char realm[TBA_FIELD_MAX + 1];         /* "" = no realm in the header */
+	char account[TBA_FIELD_MAX + 1]; /* as the user typed it; may be "" for oauth1 */
+	char realm[TBA_FIELD_MAX + 1];   /* "" = no realm in the header */
 	char consumer_key[TBA_FIELD_MAX + 1];
 	char token_id[TBA_FIELD_MAX + 1];
 	enum tba_sigmethod sigmethod;
-	char hosts[TBA_HOSTS_MAX][TBA_HOST_MAX + 1];  /* lower-case, exact match */
+	char hosts[TBA_HOSTS_MAX][TBA_HOST_MAX + 1]; /* lower-case, exact match */
 	size_t nhosts;
-	int64_t created;                       /* Unix seconds */
-	unsigned char key_id[TBA_KEY_ID_LEN];  /* CKA_ID of the key object (m2m: the current key pair) */
+	int64_t created; /* Unix seconds */
+	unsigned char
+	    key_id[TBA_KEY_ID_LEN]; /* CKA_ID of the key object (m2m: the current key pair) */
 
 	/*
 	 * m2m only (left zero/empty for the other kinds). account, realm and
 	 * hosts are set as for netsuite; consumer_key, token_id and sigmethod
 	 * are unused. key_id names the current key pair and its certificate.
 	 */
-	char client_id[TBA_FIELD_MAX + 1];     /* the integration record's client ID (JWT iss) */
+	char client_id[TBA_FIELD_MAX + 1]; /* the integration record's client ID (JWT iss) */
 	enum tba_jwt_alg alg;
-	char scope[TBA_SCOPE_MAX + 1];         /* canonical, comma-joined (tba_m2m_scope_norm) */
-	char cert_id[TBA_FIELD_MAX + 1];       /* NetSuite's Certificate ID (JWT kid); "" until cert-id */
-	int64_t not_after;                     /* current certificate's notAfter, Unix seconds */
+	char scope[TBA_SCOPE_MAX + 1];   /* canonical, comma-joined (tba_m2m_scope_norm) */
+	char cert_id[TBA_FIELD_MAX + 1]; /* NetSuite's Certificate ID (JWT kid); "" until cert-id */
+	int64_t not_after;               /* current certificate's notAfter, Unix seconds */
 	/* A pending rotation (`m2m rotate`): the next key pair and certificate, not yet in use. */
 	int has_next;
 	unsigned char next_key_id[TBA_KEY_ID_LEN];
@@ -68,7 +69,7 @@ struct tba_profile {
 /* 1 when name matches [A-Za-z0-9._-]{1,32}. */
 int tba_profile_name_ok(const char *name);
 
-const char *tba_kind_name(enum tba_kind k);          /* "netsuite", "oauth1", "m2m" */
+const char *tba_kind_name(enum tba_kind k); /* "netsuite", "oauth1", "m2m" */
 tba_err tba_kind_parse(const char *s, enum tba_kind *out);
 
 /*

@@ -44,11 +44,11 @@
 #include "tba/err.h"
 #include "tba/url.h"
 
-#define TBA_PROTO_MAX 65536     /* bytes per message, NUL included */
-#define TBA_PROTO_DEPTH 8       /* deepest nesting a message may have */
+#define TBA_PROTO_MAX 65536 /* bytes per message, NUL included */
+#define TBA_PROTO_DEPTH 8   /* deepest nesting a message may have */
 #define TBA_PROTO_PREFIX "io.tba.Agent."
-#define TBA_PROTO_STR_MAX 256   /* profile, method, nonce: longest accepted */
-#define TBA_PROTO_INT_MAX 9007199254740991LL  /* 2^53 - 1 */
+#define TBA_PROTO_STR_MAX 256                /* profile, method, nonce: longest accepted */
+#define TBA_PROTO_INT_MAX 9007199254740991LL /* 2^53 - 1 */
 
 enum tba_proto_method {
 	TBA_PM_PING = 0,
@@ -71,24 +71,24 @@ enum tba_proto_ename {
 	TBA_PE_LOCKED,
 	TBA_PE_TOKEN_ERROR,
 	TBA_PE_PIN_INCORRECT,
-	TBA_PE_AUDIT_FAILED,      /* the audit line could not be written: nothing sent */
-	TBA_PE_AUTHORIZATION_FAILED,  /* the M2M token endpoint refused or failed */
+	TBA_PE_AUDIT_FAILED,         /* the audit line could not be written: nothing sent */
+	TBA_PE_AUTHORIZATION_FAILED, /* the M2M token endpoint refused or failed */
 	TBA_PE__MAX
 };
 
 /* A parsed request. Strings point into json (owned by the struct). */
 struct tba_proto_req {
 	enum tba_proto_method method;
-	const char *profile;      /* Sign, Passport */
-	const char *http_method;  /* Sign */
-	const char *url;          /* Sign */
-	struct tba_params form;   /* Sign: the form pairs in order (n == 0 when absent) */
+	const char *profile;     /* Sign, Passport */
+	const char *http_method; /* Sign */
+	const char *url;         /* Sign */
+	struct tba_params form;  /* Sign: the form pairs in order (n == 0 when absent) */
 	int has_form;
 	int has_timestamp;
 	int64_t timestamp;
-	const char *nonce;        /* NULL when absent */
-	char *pin;                /* Unlock; wiped by tba_proto_req_free() */
-	int renew;                /* AccessToken: true asks for a fresh token */
+	const char *nonce; /* NULL when absent */
+	char *pin;         /* Unlock; wiped by tba_proto_req_free() */
+	int renew;         /* AccessToken: true asks for a fresh token */
 	cJSON *json;
 };
 
@@ -122,8 +122,8 @@ tba_err tba_proto_frame(const void *buf, size_t len, size_t *msglen);
  * readable). On failure *ename says which error to send and the thread's
  * detail (tba_errmsg) says why; *out is left empty (safe to free).
  */
-tba_err tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
-    enum tba_proto_ename *ename);
+tba_err tba_proto_parse_request(
+    const char *msg, size_t len, struct tba_proto_req *out, enum tba_proto_ename *ename);
 /*
  * The one JSON number -> int64_t conversion of the protocol (a request's
  * timestamp, a reply's): an integer from 0 to TBA_PROTO_INT_MAX, else
@@ -149,8 +149,8 @@ tba_err tba_proto_error(enum tba_proto_ename e, const char *message, struct tba_
  * members are copied; extra borrowed, may be NULL): AuthorizationFailed
  * adds http_status and NetSuite's error code.
  */
-tba_err tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON *extra,
-    struct tba_buf *out);
+tba_err tba_proto_error_params(
+    enum tba_proto_ename e, const char *message, const cJSON *extra, struct tba_buf *out);
 /*
  * Appends {"method": "io.tba.Agent.<method>", "parameters": params} and the
  * NUL. method is the short name ("Sign"); params NULL sends {}.
@@ -167,7 +167,7 @@ tba_err tba_proto_put_string(struct tba_buf *out, const char *s, size_t n);
  *   parameters.message ("" when absent; free()).
  * TBA_ERR_PROTO: not a well-formed reply.
  */
-tba_err tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
-    enum tba_proto_ename *ename, char **message);
+tba_err tba_proto_parse_reply(
+    const char *msg, size_t len, cJSON **params, enum tba_proto_ename *ename, char **message);
 
 #endif

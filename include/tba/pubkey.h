@@ -16,7 +16,7 @@
 #include "tba/err.h"
 #include "tba/jwt_alg.h"
 
-#define TBA_PUBKEY_ATTR_MAX 1024  /* largest CKA_EC_POINT / CKA_MODULUS accepted */
+#define TBA_PUBKEY_ATTR_MAX 1024 /* largest CKA_EC_POINT / CKA_MODULUS accepted */
 
 /*
  * An EC public key of alg's curve (ES* only). point is CKA_EC_POINT: the
@@ -25,16 +25,16 @@
  * point must lie on the curve; trailing bytes are refused. *out is the
  * caller's (EVP_PKEY_free). TBA_ERR_INVALID with a message otherwise.
  */
-tba_err tba_pubkey_from_ec(enum tba_jwt_alg alg, const unsigned char *point, size_t pointlen,
-    EVP_PKEY **out);
+tba_err tba_pubkey_from_ec(
+    enum tba_jwt_alg alg, const unsigned char *point, size_t pointlen, EVP_PKEY **out);
 
 /*
  * An RSA public key from CKA_MODULUS and CKA_PUBLIC_EXPONENT (big-endian
  * unsigned). The modulus must be 2048 to 8192 bits and odd, the exponent
  * odd, > 1 and at most 64 bits. *out is the caller's (EVP_PKEY_free).
  */
-tba_err tba_pubkey_from_rsa(const unsigned char *n, size_t nlen, const unsigned char *e,
-    size_t elen, EVP_PKEY **out);
+tba_err tba_pubkey_from_rsa(
+    const unsigned char *n, size_t nlen, const unsigned char *e, size_t elen, EVP_PKEY **out);
 
 /*
  * Checks that k fits alg: the right curve for ES*, RSA of at least 2048

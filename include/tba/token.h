@@ -95,8 +95,8 @@ tba_err tba_token_profile(struct tba_token *t, const char *name, struct tba_prof
  * which case the old key is destroyed only after the new one verified.
  * Must be logged in.
  */
-tba_err tba_token_import(struct tba_token *t, struct tba_profile *p,
-    const unsigned char *oauth_key, size_t keylen, int replace);
+tba_err tba_token_import(struct tba_token *t, struct tba_profile *p, const unsigned char *oauth_key,
+    size_t keylen, int replace);
 
 /*
  * Destroys the profile's data object, then every object whose CKA_ID is its
@@ -158,8 +158,8 @@ tba_err tba_token_destroy_id(struct tba_token *t, const unsigned char key_id[TBA
  * tba_token_destroy_id() once the new metadata is in. When old is not NULL
  * it receives the profile that was replaced (zeroed when none).
  */
-tba_err tba_token_save(struct tba_token *t, const struct tba_profile *p, int replace,
-    struct tba_profile *old);
+tba_err tba_token_save(
+    struct tba_token *t, const struct tba_profile *p, int replace, struct tba_profile *old);
 
 /*
  * A session for signing. One session is used by one thread at a time
@@ -173,8 +173,8 @@ void tba_session_close(struct tba_session *s);
  * handle cached in the session) and p->sigmethod's mechanism. mac must hold
  * TBA_SIG_MAX bytes.
  */
-tba_err tba_session_sign(struct tba_session *s, const struct tba_profile *p,
-    const void *msg, size_t msglen, unsigned char *mac, size_t *maclen);
+tba_err tba_session_sign(struct tba_session *s, const struct tba_profile *p, const void *msg,
+    size_t msglen, unsigned char *mac, size_t *maclen);
 
 /*
  * The JWS signature (jwt_alg.h) of msg with p's private key: the key pair
@@ -186,8 +186,8 @@ tba_err tba_session_sign(struct tba_session *s, const struct tba_profile *p,
  * To sign with a pending key (the certificate of a rotation), pass a copy
  * of the profile whose key_id is next_key_id.
  */
-tba_err tba_session_sign_jws(struct tba_session *s, const struct tba_profile *p,
-    const void *msg, size_t msglen, unsigned char *sig, size_t *siglen);
+tba_err tba_session_sign_jws(struct tba_session *s, const struct tba_profile *p, const void *msg,
+    size_t msglen, unsigned char *sig, size_t *siglen);
 
 /* A cheap call (C_GetSessionInfo) that keeps an idle session alive and tells if it still is. */
 tba_err tba_session_ping(struct tba_session *s);

@@ -12,7 +12,7 @@
 
 #include "tba/err.h"
 
-#define TBA_SECRET_MAX 1024   /* longest secret or PIN line accepted */
+#define TBA_SECRET_MAX 1024 /* longest secret or PIN line accepted */
 
 /* Prompts on /dev/tty with echo off and reads one line. TBA_ERR_IO when there is no terminal. */
 tba_err tba_tty_read_secret(const char *prompt, char **out, size_t *len, size_t *cap);

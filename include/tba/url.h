@@ -17,8 +17,8 @@
 #include "tba/buf.h"
 #include "tba/err.h"
 
-#define TBA_URL_MAX 8192      /* longest URL accepted anywhere */
-#define TBA_PARAMS_MAX 256    /* most parameters in one request */
+#define TBA_URL_MAX 8192   /* longest URL accepted anywhere */
+#define TBA_PARAMS_MAX 256 /* most parameters in one request */
 
 /* One decoded parameter; both strings NUL-terminated, heap-owned by the list. */
 struct tba_param {

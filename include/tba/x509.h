@@ -24,7 +24,7 @@
 #include "tba/err.h"
 #include "tba/jwt_alg.h"
 
-#define TBA_CN_MAX 64           /* X.520 ub-common-name */
+#define TBA_CN_MAX 64 /* X.520 ub-common-name */
 #define TBA_CERT_DER_MAX 8192
 
 /*
@@ -33,8 +33,8 @@
  * TBA_JWS_SIG_MAX bytes to sig. Returns TBA_OK or an error with its message
  * set. tba's callback is tba_session_sign_jws().
  */
-typedef tba_err (*tba_x509_sign_fn)(void *ctx, const unsigned char *msg, size_t msglen,
-    unsigned char *sig, size_t *siglen);
+typedef tba_err (*tba_x509_sign_fn)(
+    void *ctx, const unsigned char *msg, size_t msglen, unsigned char *sig, size_t *siglen);
 
 /* 1 when cn is 1 to TBA_CN_MAX printable ASCII characters (0x20..0x7e), not starting with space. */
 int tba_x509_cn_ok(const char *cn);
@@ -48,17 +48,17 @@ int tba_x509_cn_ok(const char *cn);
  * *derlen receive the DER; *not_after (may be NULL) the notAfter in Unix
  * seconds.
  */
-tba_err tba_x509_selfsigned(EVP_PKEY *pub, enum tba_jwt_alg alg, const char *cn,
-    unsigned days, int64_t now, tba_x509_sign_fn sign, void *ctx,
-    unsigned char **der, size_t *derlen, int64_t *not_after);
+tba_err tba_x509_selfsigned(EVP_PKEY *pub, enum tba_jwt_alg alg, const char *cn, unsigned days,
+    int64_t now, tba_x509_sign_fn sign, void *ctx, unsigned char **der, size_t *derlen,
+    int64_t *not_after);
 
 /*
  * The JWS form of an ECDSA signature (r||s, rslen even, each half at most
  * 66 bytes) as the DER ECDSA-Sig-Value a certificate carries. *der is
  * malloc'ed (free()).
  */
-tba_err tba_x509_ecdsa_der(const unsigned char *rs, size_t rslen, unsigned char **der,
-    size_t *derlen);
+tba_err tba_x509_ecdsa_der(
+    const unsigned char *rs, size_t rslen, unsigned char **der, size_t *derlen);
 
 /*
  * Reads a DER certificate (at most TBA_CERT_DER_MAX bytes, no trailing

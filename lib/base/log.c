@@ -21,8 +21,8 @@
 
 static const char *log_prog = "tba";
 static enum tba_log_level log_level = TBA_LOG_INFO;
-static int log_journal;     /* stderr is the journal: priority prefixes */
-static int log_syslog;      /* lines go to syslog(3) */
+static int log_journal; /* stderr is the journal: priority prefixes */
+static int log_syslog;  /* lines go to syslog(3) */
 
 static const int log_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 

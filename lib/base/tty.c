@@ -80,8 +80,8 @@ tty_read_line(int fd, int intr, char **out, size_t *len, size_t *cap)
 		if (c == '\n')
 			break;
 		if (n > TBA_SECRET_MAX) {
-			r = tba_seterr(TBA_ERR_TOO_LARGE, "line longer than %d bytes",
-			    TBA_SECRET_MAX);
+			r = tba_seterr(
+			    TBA_ERR_TOO_LARGE, "line longer than %d bytes", TBA_SECRET_MAX);
 			goto out;
 		}
 		s[n++] = c;

@@ -29,8 +29,8 @@ hmac_md(enum tba_sigmethod m)
  * memory; the heap copy is wiped by tba_buf_free().
  */
 tba_err
-tba_hmac_oauth_key(const char *cs, size_t cslen, const char *ts, size_t tslen,
-    unsigned char **key, size_t *keylen, size_t *keycap)
+tba_hmac_oauth_key(const char *cs, size_t cslen, const char *ts, size_t tslen, unsigned char **key,
+    size_t *keylen, size_t *keycap)
 {
 	struct tba_buf b;
 	unsigned char *k = NULL;
@@ -41,8 +41,7 @@ tba_hmac_oauth_key(const char *cs, size_t cslen, const char *ts, size_t tslen,
 	*keycap = 0;
 	tba_buf_init(&b, 3 * 2 * 1024 + 1);
 	if ((r = tba_pct_encode(&b, cs, cslen)) != TBA_OK ||
-	    (r = tba_buf_putc(&b, '&')) != TBA_OK ||
-	    (r = tba_pct_encode(&b, ts, tslen)) != TBA_OK)
+	    (r = tba_buf_putc(&b, '&')) != TBA_OK || (r = tba_pct_encode(&b, ts, tslen)) != TBA_OK)
 		goto out;
 	if ((k = tba_secalloc(b.len)) == NULL) {
 		r = tba_nomem();
@@ -60,8 +59,8 @@ out:
 }
 
 tba_err
-tba_hmac_equiv_key(enum tba_sigmethod m, const unsigned char *key, size_t keylen,
-    size_t min_len, unsigned char **out, size_t *outlen)
+tba_hmac_equiv_key(enum tba_sigmethod m, const unsigned char *key, size_t keylen, size_t min_len,
+    unsigned char **out, size_t *outlen)
 {
 	const EVP_MD *md = hmac_md(m);
 	size_t block = tba_sigmethod_block_len(m), len;
@@ -101,8 +100,8 @@ out:
 }
 
 tba_err
-tba_hmac_soft(enum tba_sigmethod m, const unsigned char *key, size_t keylen,
-    const void *msg, size_t msglen, unsigned char *mac, size_t *maclen)
+tba_hmac_soft(enum tba_sigmethod m, const unsigned char *key, size_t keylen, const void *msg,
+    size_t msglen, unsigned char *mac, size_t *maclen)
 {
 	const EVP_MD *md = hmac_md(m);
 	unsigned int len = 0;

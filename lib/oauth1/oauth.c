@@ -39,7 +39,8 @@ tba_sigmethod_parse(const char *s, enum tba_sigmethod *out)
 		*out = TBA_SIG_HMAC_SHA512;
 	else
 		return tba_seterr(TBA_ERR_INVALID,
-		    "unknown signature method \"%.32s\": use HMAC-SHA256, HMAC-SHA1 or HMAC-SHA512", s);
+		    "unknown signature method \"%.32s\": use HMAC-SHA256, HMAC-SHA1 or HMAC-SHA512",
+		    s);
 	return TBA_OK;
 }
 
@@ -95,7 +96,7 @@ tba_oauth_nonce_ok(const char *s)
 		if (i >= TBA_NONCE_MAX)
 			return 0;
 		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9')))
+			(s[i] >= '0' && s[i] <= '9')))
 			return 0;
 	}
 	return i >= TBA_NONCE_MIN;
@@ -175,8 +176,8 @@ oauth_enc_one(struct tba_buf *b, const char *name, const char *value, size_t *of
 static tba_err
 oauth_check_req(const struct tba_oauth_req *r)
 {
-	if (r->url == NULL || r->consumer_key == NULL || r->token == NULL ||
-	    r->nonce == NULL || r->method == NULL)
+	if (r->url == NULL || r->consumer_key == NULL || r->token == NULL || r->nonce == NULL ||
+	    r->method == NULL)
 		return tba_seterr(TBA_ERR_INVALID, "incomplete signing request");
 	if (r->timestamp < 0)
 		return tba_seterr(TBA_ERR_INVALID, "timestamp before 1970");
@@ -201,7 +202,7 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 	const char *proto[6][2];
 	char ts[24];
 	struct oauth_enc *e = NULL;
-	size_t (*off)[2] = NULL;
+	size_t(*off)[2] = NULL;
 	struct tba_buf enc, uri;
 	size_t ne = 0, total, i, start = out->len;
 	tba_err ret;
@@ -211,12 +212,18 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 	if ((ret = oauth_check_req(r)) != TBA_OK)
 		goto out;
 	snprintf(ts, sizeof(ts), "%" PRId64, r->timestamp);
-	proto[0][0] = "oauth_consumer_key";     proto[0][1] = r->consumer_key;
-	proto[1][0] = "oauth_nonce";            proto[1][1] = r->nonce;
-	proto[2][0] = "oauth_signature_method"; proto[2][1] = tba_sigmethod_name(r->sigmethod);
-	proto[3][0] = "oauth_timestamp";        proto[3][1] = ts;
-	proto[4][0] = "oauth_token";            proto[4][1] = r->token;
-	proto[5][0] = "oauth_version";          proto[5][1] = "1.0";
+	proto[0][0] = "oauth_consumer_key";
+	proto[0][1] = r->consumer_key;
+	proto[1][0] = "oauth_nonce";
+	proto[1][1] = r->nonce;
+	proto[2][0] = "oauth_signature_method";
+	proto[2][1] = tba_sigmethod_name(r->sigmethod);
+	proto[3][0] = "oauth_timestamp";
+	proto[3][1] = ts;
+	proto[4][0] = "oauth_token";
+	proto[4][1] = r->token;
+	proto[5][0] = "oauth_version";
+	proto[5][1] = "1.0";
 
 	total = q->n + (r->form != NULL ? r->form->n : 0) + 6;
 	e = calloc(total, sizeof(*e));
@@ -229,8 +236,8 @@ tba_oauth_base_string(const struct tba_oauth_req *r, struct tba_buf *out)
 		if ((ret = oauth_enc_one(&enc, q->v[i].name, q->v[i].value, off[ne])) != TBA_OK)
 			goto out;
 	for (i = 0; r->form != NULL && i < r->form->n; i++, ne++)
-		if ((ret = oauth_enc_one(&enc, r->form->v[i].name, r->form->v[i].value,
-		    off[ne])) != TBA_OK)
+		if ((ret = oauth_enc_one(&enc, r->form->v[i].name, r->form->v[i].value, off[ne])) !=
+		    TBA_OK)
 			goto out;
 	for (i = 0; i < 6; i++, ne++)
 		if ((ret = oauth_enc_one(&enc, proto[i][0], proto[i][1], off[ne])) != TBA_OK)
@@ -272,8 +279,7 @@ oauth_header_param(struct tba_buf *out, int first, const char *name, const char 
 	tba_err r;
 
 	if ((!first && (r = tba_buf_puts(out, ", ")) != TBA_OK) ||
-	    (r = tba_buf_puts(out, name)) != TBA_OK ||
-	    (r = tba_buf_puts(out, "=\"")) != TBA_OK ||
+	    (r = tba_buf_puts(out, name)) != TBA_OK || (r = tba_buf_puts(out, "=\"")) != TBA_OK ||
 	    (r = tba_pct_encode(out, value, strlen(value))) != TBA_OK ||
 	    (r = tba_buf_putc(out, '"')) != TBA_OK)
 		return r;
@@ -313,10 +319,11 @@ tba_oauth_header(const struct tba_oauth_req *r, const char *sig_b64, struct tba_
 			goto out;
 		first = 0;
 	}
-	if ((ret = oauth_header_param(out, first, "oauth_consumer_key", r->consumer_key)) != TBA_OK ||
+	if ((ret = oauth_header_param(out, first, "oauth_consumer_key", r->consumer_key)) !=
+		TBA_OK ||
 	    (ret = oauth_header_param(out, 0, "oauth_token", r->token)) != TBA_OK ||
-	    (ret = oauth_header_param(out, 0, "oauth_signature_method",
-	    tba_sigmethod_name(r->sigmethod))) != TBA_OK ||
+	    (ret = oauth_header_param(
+		 out, 0, "oauth_signature_method", tba_sigmethod_name(r->sigmethod))) != TBA_OK ||
 	    (ret = oauth_header_param(out, 0, "oauth_timestamp", ts)) != TBA_OK ||
 	    (ret = oauth_header_param(out, 0, "oauth_nonce", r->nonce)) != TBA_OK ||
 	    (ret = oauth_header_param(out, 0, "oauth_version", "1.0")) != TBA_OK ||
@@ -334,14 +341,14 @@ out:
  * percent-encoding (Oracle's published example reproduces only this way).
  */
 tba_err
-tba_passport_base_string(const char *account, const char *consumer_key,
-    const char *token, const char *nonce, int64_t timestamp, struct tba_buf *out)
+tba_passport_base_string(const char *account, const char *consumer_key, const char *token,
+    const char *nonce, int64_t timestamp, struct tba_buf *out)
 {
 	size_t start = out->len;
 	tba_err r;
 
-	r = tba_buf_putf(out, "%s&%s&%s&%s&%" PRId64, account, consumer_key, token, nonce,
-	    timestamp);
+	r = tba_buf_putf(
+	    out, "%s&%s&%s&%s&%" PRId64, account, consumer_key, token, nonce, timestamp);
 	if (r != TBA_OK)
 		tba_buf_truncate(out, start);
 	return r;
@@ -382,26 +389,28 @@ tba_passport_xml_v(const char *account, const char *consumer_key, const char *to
     const char *wsdl_version, struct tba_buf *out)
 {
 	char ts[24];
-	const char *tag[5] = { "account", "consumerKey", "token", "nonce", "timestamp" };
-	const char *val[5] = { account, consumer_key, token, nonce, ts };
+	const char *tag[5] = {"account", "consumerKey", "token", "nonce", "timestamp"};
+	const char *val[5] = {account, consumer_key, token, nonce, ts};
 	size_t i, start = out->len;
 	tba_err r;
 
 	snprintf(ts, sizeof(ts), "%" PRId64, timestamp);
 	for (i = 0; wsdl_version[i] != '\0'; i++) {
-		if (i >= 16 || !((wsdl_version[i] >= '0' && wsdl_version[i] <= '9') ||
-		    wsdl_version[i] == '_'))
+		if (i >= 16 ||
+		    !((wsdl_version[i] >= '0' && wsdl_version[i] <= '9') || wsdl_version[i] == '_'))
 			return tba_seterr(TBA_ERR_INVALID,
-			    "bad SuiteTalk WSDL version \"%.20s\": write it like 2024_2", wsdl_version);
+			    "bad SuiteTalk WSDL version \"%.20s\": write it like 2024_2",
+			    wsdl_version);
 	}
 	/*
 	 * tokenPassport is an element of the messages namespace; its children
 	 * are of the TokenPassport type from the core XSD, which qualifies its
 	 * elements, so they carry the core namespace.
 	 */
-	if ((r = tba_buf_putf(out, "<tokenPassport xmlns=\"urn:messages_%s.platform.webservices."
-	    "netsuite.com\" xmlns:core=\"urn:core_%s.platform.webservices.netsuite.com\">",
-	    wsdl_version, wsdl_version)) != TBA_OK)
+	if ((r = tba_buf_putf(out,
+		 "<tokenPassport xmlns=\"urn:messages_%s.platform.webservices."
+		 "netsuite.com\" xmlns:core=\"urn:core_%s.platform.webservices.netsuite.com\">",
+		 wsdl_version, wsdl_version)) != TBA_OK)
 		goto out;
 	for (i = 0; i < 5; i++) {
 		if ((r = tba_buf_putf(out, "<core:%s>", tag[i])) != TBA_OK ||
@@ -409,8 +418,8 @@ tba_passport_xml_v(const char *account, const char *consumer_key, const char *to
 		    (r = tba_buf_putf(out, "</core:%s>", tag[i])) != TBA_OK)
 			goto out;
 	}
-	if ((r = tba_buf_putf(out, "<core:signature algorithm=\"%s\">",
-	    tba_sigmethod_name(m))) != TBA_OK ||
+	if ((r = tba_buf_putf(out, "<core:signature algorithm=\"%s\">", tba_sigmethod_name(m))) !=
+		TBA_OK ||
 	    (r = oauth_xml_escape(out, sig_b64)) != TBA_OK ||
 	    (r = tba_buf_puts(out, "</core:signature></tokenPassport>")) != TBA_OK)
 		goto out;

@@ -73,7 +73,8 @@ tba_pct_decode(const char *s, size_t n, int form, char **out)
 
 	*out = NULL;
 	if (n > TBA_URL_MAX * 4)
-		return tba_seterr(TBA_ERR_TOO_LARGE, "encoded text longer than %d bytes", TBA_URL_MAX * 4);
+		return tba_seterr(
+		    TBA_ERR_TOO_LARGE, "encoded text longer than %d bytes", TBA_URL_MAX * 4);
 	if ((d = malloc(n + 1)) == NULL)
 		return tba_nomem();
 	for (i = 0; i < n; i++) {
@@ -82,11 +83,13 @@ tba_pct_decode(const char *s, size_t n, int form, char **out)
 			    (lo = tba_hexval((unsigned char)s[i + 2])) < 0) {
 				r = tba_seterr(TBA_ERR_INVALID,
 				    "bad percent escape \"%.*s\": '%%' must be followed by two hex digits "
-				    "(write a literal '%%' as %%25)", (int)(n - i < 3 ? n - i : 3), s + i);
+				    "(write a literal '%%' as %%25)",
+				    (int)(n - i < 3 ? n - i : 3), s + i);
 				goto out;
 			}
 			if (hi == 0 && lo == 0) {
-				r = tba_seterr(TBA_ERR_INVALID, "percent escape %%00 (NUL byte) is not allowed");
+				r = tba_seterr(TBA_ERR_INVALID,
+				    "percent escape %%00 (NUL byte) is not allowed");
 				goto out;
 			}
 			d[j++] = (char)(hi << 4 | lo);
@@ -246,12 +249,14 @@ url_norm_path(const char *s, size_t n, char **out)
 			    tba_hexval((unsigned char)s[i + 2]) < 0) {
 				r = tba_seterr(TBA_ERR_INVALID,
 				    "bad percent escape \"%.3s\" in the URL path: '%%' must be followed "
-				    "by two hex digits (write a literal '%%' as %%25)", s + i);
+				    "by two hex digits (write a literal '%%' as %%25)",
+				    s + i);
 				break;
 			}
 			/* As in the query: a NUL byte means different things to different servers. */
 			if (s[i + 1] == '0' && s[i + 2] == '0') {
-				r = tba_seterr(TBA_ERR_INVALID, "percent escape %%00 (NUL byte) is not "
+				r = tba_seterr(TBA_ERR_INVALID,
+				    "percent escape %%00 (NUL byte) is not "
 				    "allowed in the URL path");
 				break;
 			}
@@ -291,9 +296,9 @@ url_parse_host(const char *s, size_t n, char **out)
 		return tba_seterr(TBA_ERR_INVALID, "URL has an unterminated IPv6 literal");
 	for (i = v6 ? 1 : 0; i < (v6 ? n - 1 : n); i++) {
 		c = (unsigned char)s[i];
-		if (v6 ? (tba_hexval(c) >= 0 || c == ':' || c == '.') :
-		    ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_'))
+		if (v6 ? (tba_hexval(c) >= 0 || c == ':' || c == '.')
+		       : ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
 			continue;
 		return tba_seterr(TBA_ERR_INVALID,
 		    "URL host contains '%c': use a plain DNS name, IPv4 address or [IPv6] literal",
@@ -314,7 +319,7 @@ url_parse_port(const char *s, size_t n, unsigned *port)
 	size_t i;
 
 	*port = 0;
-	if (n == 0)  /* "host:" means the default port (RFC 3986 §6.2.3) */
+	if (n == 0) /* "host:" means the default port (RFC 3986 §6.2.3) */
 		return TBA_OK;
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -383,7 +388,8 @@ tba_url_parse(const char *url, struct tba_url *out)
 		}
 		hend++;
 		if (hend < auth_end && *hend != ':') {
-			r = tba_seterr(TBA_ERR_INVALID, "unexpected text after the IPv6 literal in the URL");
+			r = tba_seterr(
+			    TBA_ERR_INVALID, "unexpected text after the IPv6 literal in the URL");
 			goto out;
 		}
 	} else {
@@ -435,8 +441,7 @@ tba_url_base_uri(const struct tba_url *u, struct tba_buf *out)
 	tba_err r;
 
 	if ((r = tba_buf_puts(out, u->scheme)) != TBA_OK ||
-	    (r = tba_buf_puts(out, "://")) != TBA_OK ||
-	    (r = tba_buf_puts(out, u->host)) != TBA_OK)
+	    (r = tba_buf_puts(out, "://")) != TBA_OK || (r = tba_buf_puts(out, u->host)) != TBA_OK)
 		goto out;
 	if (u->port != 0 && u->port != u->default_port &&
 	    (r = tba_buf_putf(out, ":%u", u->port)) != TBA_OK)
@@ -458,7 +463,7 @@ tba_url_normalized(const struct tba_url *u, struct tba_buf *out)
 		return r;
 	if (u->query_params.n > 0 &&
 	    ((r = tba_buf_putc(out, '?')) != TBA_OK ||
-	    (r = tba_params_encode(&u->query_params, out)) != TBA_OK))
+		(r = tba_params_encode(&u->query_params, out)) != TBA_OK))
 		tba_buf_truncate(out, start);
 	return r;
 }

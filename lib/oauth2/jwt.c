@@ -68,7 +68,8 @@ jwt_url(const char *account, const char *path, char *out, size_t outsz)
 
 	if ((r = jwt_host_label(account, label, sizeof(label))) != TBA_OK)
 		return r;
-	n = snprintf(out, outsz, "https://%s.suitetalk.api.netsuite.com/services/rest%s", label, path);
+	n = snprintf(
+	    out, outsz, "https://%s.suitetalk.api.netsuite.com/services/rest%s", label, path);
 	if (n < 0 || (size_t)n >= outsz)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "the account's URL is too long");
 	return TBA_OK;
@@ -171,21 +172,24 @@ out:
 }
 
 tba_err
-tba_jwt_build(const struct tba_jwt_claims *c, tba_jwt_sign_fn sign, void *arg,
-    struct tba_buf *out)
+tba_jwt_build(const struct tba_jwt_claims *c, tba_jwt_sign_fn sign, void *arg, struct tba_buf *out)
 {
 	unsigned char sig[TBA_JWT_SIG_MAX];
 	size_t siglen = 0, start = out->len;
 	tba_err r;
 
 	if (!jwt_alg_ok(c->alg))
-		return tba_seterr(TBA_ERR_INVALID, "JWT algorithm '%.16s' is not one of ES256, ES384, "
-		    "ES512, PS256, PS384, PS512", c->alg != NULL ? c->alg : "");
+		return tba_seterr(TBA_ERR_INVALID,
+		    "JWT algorithm '%.16s' is not one of ES256, ES384, "
+		    "ES512, PS256, PS384, PS512",
+		    c->alg != NULL ? c->alg : "");
 	if (jwt_empty(c->kid))
-		return tba_seterr(TBA_ERR_INVALID, "no certificate ID: record the one NetSuite showed "
+		return tba_seterr(TBA_ERR_INVALID,
+		    "no certificate ID: record the one NetSuite showed "
 		    "with 'tba m2m cert-id PROFILE ID'");
 	if (jwt_empty(c->iss) || jwt_empty(c->scope) || jwt_empty(c->aud) || jwt_empty(c->jti))
-		return tba_seterr(TBA_ERR_INVALID, "the JWT needs a client ID, scope, audience and ID");
+		return tba_seterr(
+		    TBA_ERR_INVALID, "the JWT needs a client ID, scope, audience and ID");
 	if (c->iat <= 0)
 		return tba_seterr(TBA_ERR_INVALID, "the JWT's issue time must be positive");
 	if ((r = jwt_signing_input(c, out)) != TBA_OK)
@@ -247,7 +251,8 @@ jwt_reply_token(const cJSON *j, struct tba_jwt_reply *out)
 	ex = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
 	sc = cJSON_GetObjectItemCaseSensitive(j, "scope");
 	if (!cJSON_IsString(at) || !jwt_token_ok(at->valuestring, strlen(at->valuestring)))
-		return tba_seterr(TBA_ERR_PROTO, "the token endpoint's reply has no usable access_token");
+		return tba_seterr(
+		    TBA_ERR_PROTO, "the token endpoint's reply has no usable access_token");
 	if (!cJSON_IsString(tt) || strcasecmp(tt->valuestring, "Bearer") != 0)
 		return tba_seterr(TBA_ERR_PROTO, "the token endpoint's token_type is not Bearer");
 	out->expires_in = 3600;
@@ -261,8 +266,10 @@ jwt_reply_token(const cJSON *j, struct tba_jwt_reply *out)
 		else
 			d = -1;
 		if (!(d >= 1 && d <= TBA_JWT_EXPIRES_MAX))
-			return tba_seterr(TBA_ERR_PROTO, "the token endpoint's expires_in is not 1 to %d "
-			    "seconds", TBA_JWT_EXPIRES_MAX);
+			return tba_seterr(TBA_ERR_PROTO,
+			    "the token endpoint's expires_in is not 1 to %d "
+			    "seconds",
+			    TBA_JWT_EXPIRES_MAX);
 		out->expires_in = (int64_t)d;
 	}
 	if (cJSON_IsString(sc))
@@ -286,8 +293,8 @@ tba_jwt_reply_parse(const char *body, size_t len, struct tba_jwt_reply *out)
 
 	memset(out, 0, sizeof(*out));
 	if (len > TBA_JWT_REPLY_MAX)
-		return tba_seterr(TBA_ERR_PROTO, "the token endpoint's reply is larger than %d bytes",
-		    TBA_JWT_REPLY_MAX);
+		return tba_seterr(TBA_ERR_PROTO,
+		    "the token endpoint's reply is larger than %d bytes", TBA_JWT_REPLY_MAX);
 	if (len == 0 || (j = cJSON_ParseWithLengthOpts(body, len, &end, 0)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		r = tba_seterr(TBA_ERR_PROTO, "the token endpoint's reply is not a JSON object");
@@ -296,7 +303,8 @@ tba_jwt_reply_parse(const char *body, size_t len, struct tba_jwt_reply *out)
 	e = cJSON_GetObjectItemCaseSensitive(j, "error");
 	if (e != NULL) {
 		ed = cJSON_GetObjectItemCaseSensitive(j, "error_description");
-		jwt_copy_clean(cJSON_IsString(e) ? e->valuestring : "?", out->error, sizeof(out->error));
+		jwt_copy_clean(
+		    cJSON_IsString(e) ? e->valuestring : "?", out->error, sizeof(out->error));
 		if (cJSON_IsString(ed))
 			jwt_copy_clean(ed->valuestring, out->error_description,
 			    sizeof(out->error_description));

@@ -18,12 +18,12 @@ struct alg_info {
 
 /* Indexed by enum tba_jwt_alg. */
 static const struct alg_info alg_tab[] = {
-	{"ES256", 1, 32, 32, NID_X9_62_prime256v1, NID_sha256},
-	{"ES384", 1, 48, 48, NID_secp384r1, NID_sha384},
-	{"ES512", 1, 64, 66, NID_secp521r1, NID_sha512},
-	{"PS256", 0, 32, 0, 0, NID_sha256},
-	{"PS384", 0, 48, 0, 0, NID_sha384},
-	{"PS512", 0, 64, 0, 0, NID_sha512},
+    {"ES256", 1, 32, 32, NID_X9_62_prime256v1, NID_sha256},
+    {"ES384", 1, 48, 48, NID_secp384r1, NID_sha384},
+    {"ES512", 1, 64, 66, NID_secp521r1, NID_sha512},
+    {"PS256", 0, 32, 0, 0, NID_sha256},
+    {"PS384", 0, 48, 0, 0, NID_sha384},
+    {"PS512", 0, 64, 0, 0, NID_sha512},
 };
 
 #define ALG_N (sizeof(alg_tab) / sizeof(alg_tab[0]))
@@ -55,8 +55,10 @@ tba_jwt_alg_parse(const char *s, enum tba_jwt_alg *out)
 			return TBA_OK;
 		}
 	}
-	return tba_seterr(TBA_ERR_INVALID, "unknown algorithm \"%.32s\": use ES256, ES384, ES512, "
-	    "PS256, PS384 or PS512", s != NULL ? s : "");
+	return tba_seterr(TBA_ERR_INVALID,
+	    "unknown algorithm \"%.32s\": use ES256, ES384, ES512, "
+	    "PS256, PS384 or PS512",
+	    s != NULL ? s : "");
 }
 
 int
@@ -90,8 +92,8 @@ tba_jwt_alg_hash_nid(enum tba_jwt_alg a)
 }
 
 tba_err
-tba_jwt_alg_digest(enum tba_jwt_alg a, const void *msg, size_t msglen, unsigned char *out,
-    size_t *outlen)
+tba_jwt_alg_digest(
+    enum tba_jwt_alg a, const void *msg, size_t msglen, unsigned char *out, size_t *outlen)
 {
 	const EVP_MD *md = EVP_get_digestbynid(alg_get(a)->hash_nid);
 	unsigned int n = 0;
@@ -99,8 +101,8 @@ tba_jwt_alg_digest(enum tba_jwt_alg a, const void *msg, size_t msglen, unsigned 
 	*outlen = 0;
 	if (md == NULL || EVP_Digest(msg, msglen, out, &n, md, NULL) != 1 ||
 	    n != alg_get(a)->hash_len)
-		return tba_seterr(TBA_ERR_CRYPTO, "cannot compute the %s digest",
-		    tba_jwt_alg_name(a));
+		return tba_seterr(
+		    TBA_ERR_CRYPTO, "cannot compute the %s digest", tba_jwt_alg_name(a));
 	*outlen = n;
 	return TBA_OK;
 }

@@ -39,8 +39,8 @@ pubkey_fromdata(const char *type, OSSL_PARAM *params, EVP_PKEY **out)
 	}
 	if ((chk = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL)) == NULL ||
 	    EVP_PKEY_public_check(chk) != 1) {
-		r = tba_seterr(TBA_ERR_INVALID, "the token's %s public key fails OpenSSL's check",
-		    type);
+		r = tba_seterr(
+		    TBA_ERR_INVALID, "the token's %s public key fails OpenSSL's check", type);
 		goto out;
 	}
 	*out = k;
@@ -54,8 +54,8 @@ out:
 }
 
 tba_err
-tba_pubkey_from_ec(enum tba_jwt_alg alg, const unsigned char *point, size_t pointlen,
-    EVP_PKEY **out)
+tba_pubkey_from_ec(
+    enum tba_jwt_alg alg, const unsigned char *point, size_t pointlen, EVP_PKEY **out)
 {
 	OSSL_PARAM params[3];
 	ASN1_OCTET_STRING *os = NULL;
@@ -66,8 +66,8 @@ tba_pubkey_from_ec(enum tba_jwt_alg alg, const unsigned char *point, size_t poin
 
 	*out = NULL;
 	if (!tba_jwt_alg_is_ec(alg))
-		return tba_seterr(TBA_ERR_INVALID, "%s does not use an EC key",
-		    tba_jwt_alg_name(alg));
+		return tba_seterr(
+		    TBA_ERR_INVALID, "%s does not use an EC key", tba_jwt_alg_name(alg));
 	if (point == NULL || pointlen == 0 || pointlen > TBA_PUBKEY_ATTR_MAX)
 		return tba_seterr(TBA_ERR_INVALID, "the token's EC point is empty or too long");
 	want = 1 + 2 * tba_jwt_alg_ec_size(alg);
@@ -79,8 +79,10 @@ tba_pubkey_from_ec(enum tba_jwt_alg alg, const unsigned char *point, size_t poin
 		rawlen = want;
 	}
 	if (rawlen != want || raw[0] != 0x04) {
-		r = tba_seterr(TBA_ERR_INVALID, "the token's EC point is not an uncompressed %s "
-		    "point", group);
+		r = tba_seterr(TBA_ERR_INVALID,
+		    "the token's EC point is not an uncompressed %s "
+		    "point",
+		    group);
 		goto out;
 	}
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
@@ -93,8 +95,8 @@ out:
 }
 
 tba_err
-tba_pubkey_from_rsa(const unsigned char *n, size_t nlen, const unsigned char *e, size_t elen,
-    EVP_PKEY **out)
+tba_pubkey_from_rsa(
+    const unsigned char *n, size_t nlen, const unsigned char *e, size_t elen, EVP_PKEY **out)
 {
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL;
@@ -105,7 +107,8 @@ tba_pubkey_from_rsa(const unsigned char *n, size_t nlen, const unsigned char *e,
 	*out = NULL;
 	if (n == NULL || e == NULL || nlen == 0 || nlen > TBA_PUBKEY_ATTR_MAX || elen == 0 ||
 	    elen > TBA_PUBKEY_ATTR_MAX)
-		return tba_seterr(TBA_ERR_INVALID, "the token's RSA modulus or exponent is empty or "
+		return tba_seterr(TBA_ERR_INVALID,
+		    "the token's RSA modulus or exponent is empty or "
 		    "too long");
 	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
 	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL) {
@@ -114,12 +117,15 @@ tba_pubkey_from_rsa(const unsigned char *n, size_t nlen, const unsigned char *e,
 	}
 	bits = BN_num_bits(bn);
 	if (bits < PUBKEY_RSA_MIN_BITS || bits > PUBKEY_RSA_MAX_BITS || !BN_is_odd(bn)) {
-		r = tba_seterr(TBA_ERR_INVALID, "the token's RSA modulus (%d bits) is not an odd "
-		    "number of %d to %d bits", bits, PUBKEY_RSA_MIN_BITS, PUBKEY_RSA_MAX_BITS);
+		r = tba_seterr(TBA_ERR_INVALID,
+		    "the token's RSA modulus (%d bits) is not an odd "
+		    "number of %d to %d bits",
+		    bits, PUBKEY_RSA_MIN_BITS, PUBKEY_RSA_MAX_BITS);
 		goto out;
 	}
 	if (BN_num_bits(be) > 64 || !BN_is_odd(be) || BN_is_one(be)) {
-		r = tba_seterr(TBA_ERR_INVALID, "the token's RSA exponent is not an odd number "
+		r = tba_seterr(TBA_ERR_INVALID,
+		    "the token's RSA exponent is not an odd number "
 		    "above 1 of at most 64 bits");
 		goto out;
 	}
@@ -149,17 +155,19 @@ tba_pubkey_check(EVP_PKEY *k, enum tba_jwt_alg alg)
 	if (k == NULL)
 		return tba_seterr(TBA_ERR_INVALID, "no public key");
 	if (!tba_jwt_alg_is_ec(alg)) {
-		if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA || EVP_PKEY_get_bits(k) <
-		    PUBKEY_RSA_MIN_BITS)
-			return tba_seterr(TBA_ERR_INVALID, "%s needs an RSA key of at least %d bits",
-			    tba_jwt_alg_name(alg), PUBKEY_RSA_MIN_BITS);
+		if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA ||
+		    EVP_PKEY_get_bits(k) < PUBKEY_RSA_MIN_BITS)
+			return tba_seterr(TBA_ERR_INVALID,
+			    "%s needs an RSA key of at least %d bits", tba_jwt_alg_name(alg),
+			    PUBKEY_RSA_MIN_BITS);
 		return TBA_OK;
 	}
 	want = OBJ_nid2sn(tba_jwt_alg_curve_nid(alg));
 	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
-	    EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-	    &glen) != 1 || OBJ_sn2nid(group) != tba_jwt_alg_curve_nid(alg))
-		return tba_seterr(TBA_ERR_INVALID, "%s needs an EC key on %s",
-		    tba_jwt_alg_name(alg), want);
+	    EVP_PKEY_get_utf8_string_param(
+		k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) != 1 ||
+	    OBJ_sn2nid(group) != tba_jwt_alg_curve_nid(alg))
+		return tba_seterr(
+		    TBA_ERR_INVALID, "%s needs an EC key on %s", tba_jwt_alg_name(alg), want);
 	return TBA_OK;
 }

@@ -100,8 +100,8 @@ x509_algor_seq(X509_ALGOR *alg, int nid, void *it, const ASN1_ITEM *item)
 static tba_err
 x509_sigalg(enum tba_jwt_alg alg, X509_ALGOR *out)
 {
-	static const int ecnid[] = { NID_ecdsa_with_SHA256, NID_ecdsa_with_SHA384,
-		NID_ecdsa_with_SHA512 };
+	static const int ecnid[] = {
+	    NID_ecdsa_with_SHA256, NID_ecdsa_with_SHA384, NID_ecdsa_with_SHA512};
 	const EVP_MD *md = EVP_get_digestbynid(tba_jwt_alg_hash_nid(alg));
 	RSA_PSS_PARAMS *pss = NULL;
 	X509_ALGOR *mgfmd = NULL;
@@ -109,7 +109,8 @@ x509_sigalg(enum tba_jwt_alg alg, X509_ALGOR *out)
 	int ok;
 
 	if (md == NULL)
-		return tba_seterr(TBA_ERR_CRYPTO, "OpenSSL has no %s digest", tba_jwt_alg_name(alg));
+		return tba_seterr(
+		    TBA_ERR_CRYPTO, "OpenSSL has no %s digest", tba_jwt_alg_name(alg));
 	if (tba_jwt_alg_is_ec(alg)) {
 		i = (size_t)alg - (size_t)TBA_ALG_ES256;
 		if (X509_ALGOR_set0(out, OBJ_nid2obj(ecnid[i]), V_ASN1_UNDEF, NULL) != 1)
@@ -119,20 +120,20 @@ x509_sigalg(enum tba_jwt_alg alg, X509_ALGOR *out)
 	ok = (pss = RSA_PSS_PARAMS_new()) != NULL &&
 	    (pss->hashAlgorithm = X509_ALGOR_new()) != NULL &&
 	    (pss->maskGenAlgorithm = X509_ALGOR_new()) != NULL &&
-	    (mgfmd = X509_ALGOR_new()) != NULL &&
-	    (pss->saltLength = ASN1_INTEGER_new()) != NULL;
+	    (mgfmd = X509_ALGOR_new()) != NULL && (pss->saltLength = ASN1_INTEGER_new()) != NULL;
 	/*
 	 * RFC 4055 2.1: inside RSASSA-PSS parameters the SHA-2 identifiers carry
 	 * a NULL parameter (X509_ALGOR_set_md would leave it absent; OpenSSL's
 	 * own PSS signatures write NULL too).
 	 */
-	ok = ok && X509_ALGOR_set0(pss->hashAlgorithm, OBJ_nid2obj(tba_jwt_alg_hash_nid(alg)),
-	    V_ASN1_NULL, NULL) == 1 && X509_ALGOR_set0(mgfmd,
-	    OBJ_nid2obj(tba_jwt_alg_hash_nid(alg)), V_ASN1_NULL, NULL) == 1;
+	ok = ok &&
+	    X509_ALGOR_set0(pss->hashAlgorithm, OBJ_nid2obj(tba_jwt_alg_hash_nid(alg)), V_ASN1_NULL,
+		NULL) == 1 &&
+	    X509_ALGOR_set0(mgfmd, OBJ_nid2obj(tba_jwt_alg_hash_nid(alg)), V_ASN1_NULL, NULL) == 1;
 	if (ok) {
 		ok = ASN1_INTEGER_set(pss->saltLength, (long)tba_jwt_alg_hash_len(alg)) == 1 &&
-		    x509_algor_seq(pss->maskGenAlgorithm, NID_mgf1, mgfmd,
-		    ASN1_ITEM_rptr(X509_ALGOR)) &&
+		    x509_algor_seq(
+			pss->maskGenAlgorithm, NID_mgf1, mgfmd, ASN1_ITEM_rptr(X509_ALGOR)) &&
 		    x509_algor_seq(out, NID_rsassaPss, pss, ASN1_ITEM_rptr(RSA_PSS_PARAMS));
 	}
 	X509_ALGOR_free(mgfmd);
@@ -152,12 +153,13 @@ x509_fill(X509 *x, EVP_PKEY *pub, const char *cn, unsigned days, int64_t now)
 	if (X509_set_version(x, 2) != 1 || (r = x509_serial(x)) != TBA_OK ||
 	    (name = X509_NAME_new()) == NULL)
 		goto nomem;
-	if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0) != 1 ||
+	if (X509_NAME_add_entry_by_NID(
+		name, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1 ||
 	    X509_set_subject_name(x, name) != 1 || X509_set_issuer_name(x, name) != 1 ||
 	    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)now) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(now + (int64_t)days * X509_DAY)) ==
-	    NULL || X509_set_pubkey(x, pub) != 1)
+		NULL ||
+	    X509_set_pubkey(x, pub) != 1)
 		goto nomem;
 	X509_NAME_free(name);
 	name = NULL;
@@ -186,8 +188,8 @@ x509_assemble(const unsigned char *tbs, size_t tbslen, const X509_ALGOR *alg,
 
 	*der = NULL;
 	*derlen = 0;
-	if ((bs = ASN1_BIT_STRING_new()) == NULL || ASN1_BIT_STRING_set(bs, (unsigned char *)sig,
-	    (int)siglen) != 1) {
+	if ((bs = ASN1_BIT_STRING_new()) == NULL ||
+	    ASN1_BIT_STRING_set(bs, (unsigned char *)sig, (int)siglen) != 1) {
 		r = tba_seterr(TBA_ERR_NOMEM, "no memory for the signature");
 		goto out;
 	}
@@ -235,8 +237,8 @@ tba_x509_ecdsa_der(const unsigned char *rs, size_t rslen, unsigned char **der, s
 	*der = NULL;
 	*derlen = 0;
 	if (rs == NULL || rslen == 0 || rslen % 2 != 0 || rslen > 2 * 66)
-		return tba_seterr(TBA_ERR_INVALID, "an ECDSA signature of %zu bytes is not r||s",
-		    rslen);
+		return tba_seterr(
+		    TBA_ERR_INVALID, "an ECDSA signature of %zu bytes is not r||s", rslen);
 	if ((es = ECDSA_SIG_new()) == NULL ||
 	    (br = BN_bin2bn(rs, (int)(rslen / 2), NULL)) == NULL ||
 	    (bs = BN_bin2bn(rs + rslen / 2, (int)(rslen / 2), NULL)) == NULL ||
@@ -305,16 +307,16 @@ x509_check(const unsigned char *der, size_t derlen, EVP_PKEY *pub)
 	if (x == NULL || p != der + derlen)
 		r = tba_seterr(TBA_ERR_CRYPTO, "the assembled certificate does not parse");
 	else if (X509_verify(x, pub) != 1)
-		r = tba_seterr(TBA_ERR_VERIFY, "the certificate's signature does not verify with the "
+		r = tba_seterr(TBA_ERR_VERIFY,
+		    "the certificate's signature does not verify with the "
 		    "token's public key; nothing stored");
 	X509_free(x);
 	return r;
 }
 
 tba_err
-tba_x509_selfsigned(EVP_PKEY *pub, enum tba_jwt_alg alg, const char *cn, unsigned days,
-    int64_t now, tba_x509_sign_fn sign, void *ctx, unsigned char **der, size_t *derlen,
-    int64_t *not_after)
+tba_x509_selfsigned(EVP_PKEY *pub, enum tba_jwt_alg alg, const char *cn, unsigned days, int64_t now,
+    tba_x509_sign_fn sign, void *ctx, unsigned char **der, size_t *derlen, int64_t *not_after)
 {
 	X509 *x = NULL;
 	X509_ALGOR *sigalg = NULL;
@@ -328,11 +330,13 @@ tba_x509_selfsigned(EVP_PKEY *pub, enum tba_jwt_alg alg, const char *cn, unsigne
 	if (not_after != NULL)
 		*not_after = 0;
 	if (days < 1 || days > TBA_CERT_DAYS_MAX || now < 0)
-		return tba_seterr(TBA_ERR_INVALID, "a certificate is valid for 1 to %d days",
-		    TBA_CERT_DAYS_MAX);
+		return tba_seterr(
+		    TBA_ERR_INVALID, "a certificate is valid for 1 to %d days", TBA_CERT_DAYS_MAX);
 	if (!tba_x509_cn_ok(cn))
-		return tba_seterr(TBA_ERR_INVALID, "bad subject \"%.64s\": use 1 to %d printable "
-		    "ASCII characters", cn != NULL ? cn : "", TBA_CN_MAX);
+		return tba_seterr(TBA_ERR_INVALID,
+		    "bad subject \"%.64s\": use 1 to %d printable "
+		    "ASCII characters",
+		    cn != NULL ? cn : "", TBA_CN_MAX);
 	if ((r = tba_pubkey_check(pub, alg)) != TBA_OK)
 		return r;
 	if ((x = X509_new()) == NULL || (sigalg = X509_ALGOR_new()) == NULL) {
@@ -356,7 +360,8 @@ tba_x509_selfsigned(EVP_PKEY *pub, enum tba_jwt_alg alg, const char *cn, unsigne
 	}
 	if ((r = x509_sign(alg, tbs, (size_t)tbslen, sign, ctx, &sig, &siglen)) != TBA_OK ||
 	    (r = x509_assemble(tbs, (size_t)tbslen, sigalg, sig, siglen, &cert, &certlen)) !=
-	    TBA_OK || (r = x509_check(cert, certlen, pub)) != TBA_OK)
+		TBA_OK ||
+	    (r = x509_check(cert, certlen, pub)) != TBA_OK)
 		goto out;
 	if (not_after != NULL)
 		*not_after = now + (int64_t)days * X509_DAY;
@@ -382,12 +387,13 @@ x509_parse(const unsigned char *der, size_t derlen, X509 **out)
 
 	*out = NULL;
 	if (der == NULL || derlen == 0 || derlen > TBA_CERT_DER_MAX)
-		return tba_seterr(TBA_ERR_INVALID, "the certificate is empty or larger than %d bytes",
-		    TBA_CERT_DER_MAX);
+		return tba_seterr(TBA_ERR_INVALID,
+		    "the certificate is empty or larger than %d bytes", TBA_CERT_DER_MAX);
 	x = d2i_X509(NULL, &p, (long)derlen);
 	if (x == NULL || p != der + derlen) {
 		X509_free(x);
-		return tba_seterr(TBA_ERR_INVALID, "the certificate is not one DER X.509 "
+		return tba_seterr(TBA_ERR_INVALID,
+		    "the certificate is not one DER X.509 "
 		    "certificate");
 	}
 	*out = x;
@@ -395,8 +401,8 @@ x509_parse(const unsigned char *der, size_t derlen, X509 **out)
 }
 
 tba_err
-tba_x509_info(const unsigned char *der, size_t derlen, int64_t *not_after,
-    unsigned char **subject, size_t *subjectlen)
+tba_x509_info(const unsigned char *der, size_t derlen, int64_t *not_after, unsigned char **subject,
+    size_t *subjectlen)
 {
 	X509 *x = NULL;
 	struct tm tm;

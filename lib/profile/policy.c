@@ -35,15 +35,19 @@ tba_policy_check(const struct tba_profile *p, const char *method, const struct t
 	size_t i;
 
 	if (!tba_oauth_method_ok(method))
-		return tba_seterr(TBA_ERR_POLICY, "method \"%.20s\" is not allowed for profile %s: "
-		    "use an upper-case HTTP method such as GET or POST", method != NULL ? method : "",
-		    p->name);
+		return tba_seterr(TBA_ERR_POLICY,
+		    "method \"%.20s\" is not allowed for profile %s: "
+		    "use an upper-case HTTP method such as GET or POST",
+		    method != NULL ? method : "", p->name);
 	if (u->scheme == NULL || strcmp(u->scheme, "https") != 0)
-		return tba_seterr(TBA_ERR_POLICY, "scheme %s is not allowed for profile %s: use https",
+		return tba_seterr(TBA_ERR_POLICY,
+		    "scheme %s is not allowed for profile %s: use https",
 		    u->scheme != NULL ? u->scheme : "(none)", p->name);
 	if (u->had_userinfo)
-		return tba_seterr(TBA_ERR_POLICY, "URLs with user information (user@host) are not "
-		    "allowed for profile %s: remove the part before '@'", p->name);
+		return tba_seterr(TBA_ERR_POLICY,
+		    "URLs with user information (user@host) are not "
+		    "allowed for profile %s: remove the part before '@'",
+		    p->name);
 	if (u->port != 0 && u->port != 443)
 		return tba_seterr(TBA_ERR_POLICY, "port %u is not allowed for profile %s: only 443",
 		    u->port, p->name);
@@ -71,8 +75,10 @@ tba_policy_check_params(const struct tba_params *params)
 	for (i = 0; params != NULL && i < params->n; i++) {
 		/* In any letter case: a server may match the names without regard to case. */
 		if (strncasecmp(params->v[i].name, "oauth_", 6) == 0)
-			return tba_seterr(TBA_ERR_POLICY, "parameter %.40s is not allowed: the agent "
-			    "sets the oauth_* parameters itself", params->v[i].name);
+			return tba_seterr(TBA_ERR_POLICY,
+			    "parameter %.40s is not allowed: the agent "
+			    "sets the oauth_* parameters itself",
+			    params->v[i].name);
 	}
 	return TBA_OK;
 }

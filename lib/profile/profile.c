@@ -70,13 +70,15 @@ tba_kind_parse(const char *s, enum tba_kind *out)
 	else if (strcmp(s, "m2m") == 0)
 		*out = TBA_KIND_M2M;
 	else
-		return tba_seterr(TBA_ERR_INVALID, "unknown kind \"%.32s\": use netsuite, oauth1 or "
-		    "m2m", s);
+		return tba_seterr(TBA_ERR_INVALID,
+		    "unknown kind \"%.32s\": use netsuite, oauth1 or "
+		    "m2m",
+		    s);
 	return TBA_OK;
 }
 
 /* NetSuite's OAuth 2.0 scopes, in the order the canonical form lists them. */
-static const char *const prof_scopes[] = { "rest_webservices", "restlets", "suite_analytics" };
+static const char *const prof_scopes[] = {"rest_webservices", "restlets", "suite_analytics"};
 #define PROF_NSCOPES (sizeof(prof_scopes) / sizeof(prof_scopes[0]))
 
 tba_err
@@ -126,9 +128,11 @@ tba_m2m_scope_norm(const char *in, char *out, size_t outsz)
 	}
 	return TBA_OK;
 bad:
-	return tba_seterr(TBA_ERR_INVALID, "bad scope \"%.64s\": use rest_webservices, restlets "
+	return tba_seterr(TBA_ERR_INVALID,
+	    "bad scope \"%.64s\": use rest_webservices, restlets "
 	    "and/or suite_analytics, joined by commas (the scopes checked on the integration "
-	    "record)", in != NULL ? in : "");
+	    "record)",
+	    in != NULL ? in : "");
 }
 
 int
@@ -176,7 +180,8 @@ bad:
 	return tba_seterr(TBA_ERR_INVALID,
 	    "bad NetSuite account ID \"%.64s\": use the ID from Setup > Company > Company "
 	    "Information, letters and digits with an optional _ suffix (1234567, 1234567_SB1, "
-	    "TSTDRV1234567)", account != NULL ? account : "");
+	    "TSTDRV1234567)",
+	    account != NULL ? account : "");
 }
 
 tba_err
@@ -202,7 +207,9 @@ tba_err
 tba_ns_add_hosts(struct tba_profile *p)
 {
 	static const char *const suffix[] = {
-		".suitetalk.api.netsuite.com", ".restlets.api.netsuite.com", ".app.netsuite.com",
+	    ".suitetalk.api.netsuite.com",
+	    ".restlets.api.netsuite.com",
+	    ".app.netsuite.com",
 	};
 	char label[NS_ACCOUNT_MAX + 1], host[TBA_HOST_MAX + 1];
 	size_t i, len;
@@ -235,7 +242,7 @@ prof_ipv6_ok(const char *s, size_t n)
 		if (s[i] == ':')
 			colons++;
 		else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-		    (s[i] >= 'A' && s[i] <= 'F') || s[i] == '.'))
+			     (s[i] >= 'A' && s[i] <= 'F') || s[i] == '.'))
 			return 0;
 	}
 	return colons >= 2;
@@ -272,8 +279,10 @@ tba_profile_add_host(struct tba_profile *p, const char *host)
 
 	n = host != NULL ? strnlen(host, TBA_HOST_MAX + 1) : 0;
 	if (n == 0 || n > TBA_HOST_MAX)
-		return tba_seterr(TBA_ERR_INVALID, "bad host \"%.64s\": give a DNS name of at most "
-		    "%d characters", host != NULL ? host : "", TBA_HOST_MAX);
+		return tba_seterr(TBA_ERR_INVALID,
+		    "bad host \"%.64s\": give a DNS name of at most "
+		    "%d characters",
+		    host != NULL ? host : "", TBA_HOST_MAX);
 	if (host[0] == '[' && host[n - 1] == ']' && prof_ipv6_ok(host + 1, n - 2)) {
 		memcpy(h, host, n + 1);
 	} else if (host[0] != '[' && prof_ipv6_ok(host, n) && n + 2 <= TBA_HOST_MAX) {
@@ -283,8 +292,10 @@ tba_profile_add_host(struct tba_profile *p, const char *host)
 	} else if (prof_dns_ok(host, n)) {
 		memcpy(h, host, n + 1);
 	} else {
-		return tba_seterr(TBA_ERR_INVALID, "bad host \"%.64s\": give a plain DNS name or IP "
-		    "address, without scheme, port or path (e.g. api.example.com)", host);
+		return tba_seterr(TBA_ERR_INVALID,
+		    "bad host \"%.64s\": give a plain DNS name or IP "
+		    "address, without scheme, port or path (e.g. api.example.com)",
+		    host);
 	}
 	for (i = 0; i < n; i++)
 		h[i] = prof_lower(h[i]);
@@ -319,8 +330,8 @@ tba_profile_public(const struct tba_profile *p)
 		    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) != NULL;
 	else if (ok)
 		ok = cJSON_AddStringToObject(o, "realm", p->realm) != NULL &&
-		    cJSON_AddStringToObject(o, "signature_method",
-		    tba_sigmethod_name(p->sigmethod)) != NULL;
+		    cJSON_AddStringToObject(
+			o, "signature_method", tba_sigmethod_name(p->sigmethod)) != NULL;
 	ok = ok && (hosts = cJSON_AddArrayToObject(o, "hosts")) != NULL;
 	for (i = 0; ok && i < p->nhosts && i < TBA_HOSTS_MAX; i++)
 		ok = cJSON_AddItemToArray(hosts, cJSON_CreateString(p->hosts[i]));
@@ -354,15 +365,17 @@ prof_add_kind_fields(cJSON *o, const struct tba_profile *p)
 	if (p->kind != TBA_KIND_M2M)
 		return cJSON_AddStringToObject(o, "consumer_key", p->consumer_key) != NULL &&
 		    cJSON_AddStringToObject(o, "token_id", p->token_id) != NULL &&
-		    cJSON_AddStringToObject(o, "signature_method",
-		    tba_sigmethod_name(p->sigmethod)) != NULL;
+		    cJSON_AddStringToObject(
+			o, "signature_method", tba_sigmethod_name(p->sigmethod)) != NULL;
 	return cJSON_AddStringToObject(o, "client_id", p->client_id) != NULL &&
 	    cJSON_AddStringToObject(o, "alg", tba_jwt_alg_name(p->alg)) != NULL &&
 	    cJSON_AddStringToObject(o, "scope", p->scope) != NULL &&
 	    cJSON_AddStringToObject(o, "cert_id", p->cert_id) != NULL &&
 	    cJSON_AddNumberToObject(o, "not_after", (double)p->not_after) != NULL &&
-	    (!p->has_next || (prof_add_id(o, "next_key_id", p->next_key_id) &&
-	    cJSON_AddNumberToObject(o, "next_not_after", (double)p->next_not_after) != NULL));
+	    (!p->has_next ||
+		(prof_add_id(o, "next_key_id", p->next_key_id) &&
+		    cJSON_AddNumberToObject(o, "next_not_after", (double)p->next_not_after) !=
+			NULL));
 }
 
 tba_err
@@ -383,8 +396,7 @@ tba_profile_to_json(const struct tba_profile *p, char **out)
 	    cJSON_AddStringToObject(o, "name", p->name) == NULL ||
 	    cJSON_AddStringToObject(o, "kind", tba_kind_name(p->kind)) == NULL ||
 	    cJSON_AddStringToObject(o, "account", p->account) == NULL ||
-	    cJSON_AddStringToObject(o, "realm", p->realm) == NULL ||
-	    !prof_add_kind_fields(o, p) ||
+	    cJSON_AddStringToObject(o, "realm", p->realm) == NULL || !prof_add_kind_fields(o, p) ||
 	    (hosts = cJSON_AddArrayToObject(o, "hosts")) == NULL) {
 		r = tba_nomem();
 		goto out;
@@ -396,13 +408,13 @@ tba_profile_to_json(const struct tba_profile *p, char **out)
 		}
 	}
 	if (cJSON_AddNumberToObject(o, "created", (double)p->created) == NULL ||
-	    !prof_add_id(o, "key_id", p->key_id) ||
-	    (s = cJSON_PrintUnformatted(o)) == NULL) {
+	    !prof_add_id(o, "key_id", p->key_id) || (s = cJSON_PrintUnformatted(o)) == NULL) {
 		r = tba_nomem();
 		goto out;
 	}
 	if (strlen(s) > TBA_META_MAX) {
-		r = tba_seterr(TBA_ERR_TOO_LARGE, "profile metadata exceeds %d bytes", TBA_META_MAX);
+		r = tba_seterr(
+		    TBA_ERR_TOO_LARGE, "profile metadata exceeds %d bytes", TBA_META_MAX);
 		goto out;
 	}
 	*out = s;
@@ -469,7 +481,8 @@ prof_get_id(const cJSON *o, const char *key, unsigned char *id)
 		hi = tba_hexval((unsigned char)tmp[2 * i]);
 		lo = tba_hexval((unsigned char)tmp[2 * i + 1]);
 		if (hi < 0 || lo < 0)
-			return tba_seterr(TBA_ERR_INVALID, "profile metadata: \"%s\" is not hex", key);
+			return tba_seterr(
+			    TBA_ERR_INVALID, "profile metadata: \"%s\" is not hex", key);
 		id[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return TBA_OK;
@@ -483,23 +496,23 @@ prof_get_id(const cJSON *o, const char *key, unsigned char *id)
 static tba_err
 prof_no_duplicates(const cJSON *o)
 {
-	static const char *const known[] = { "v", "name", "kind", "account", "realm",
-		"consumer_key", "token_id", "signature_method", "hosts", "created", "key_id",
-		"client_id", "alg", "scope", "cert_id", "not_after", "next_key_id",
-		"next_not_after" };
+	static const char *const known[] = {"v", "name", "kind", "account", "realm", "consumer_key",
+	    "token_id", "signature_method", "hosts", "created", "key_id", "client_id", "alg",
+	    "scope", "cert_id", "not_after", "next_key_id", "next_not_after"};
 	const cJSON *it;
 	size_t i;
 	int n;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		n = 0;
-		cJSON_ArrayForEach(it, o) {
+		cJSON_ArrayForEach(it, o)
+		{
 			if (it->string != NULL && strcmp(it->string, known[i]) == 0)
 				n++;
 		}
 		if (n > 1)
-			return tba_seterr(TBA_ERR_INVALID, "profile metadata has \"%s\" twice",
-			    known[i]);
+			return tba_seterr(
+			    TBA_ERR_INVALID, "profile metadata has \"%s\" twice", known[i]);
 	}
 	return TBA_OK;
 }
@@ -511,14 +524,15 @@ prof_parse_oauth1(const cJSON *o, struct tba_profile *p)
 	char tmp[TBA_FIELD_MAX + 1];
 	tba_err r;
 
-	if ((r = prof_get_str(o, "consumer_key", p->consumer_key, sizeof(p->consumer_key),
-	    1)) != TBA_OK ||
+	if ((r = prof_get_str(o, "consumer_key", p->consumer_key, sizeof(p->consumer_key), 1)) !=
+		TBA_OK ||
 	    (r = prof_get_str(o, "token_id", p->token_id, sizeof(p->token_id), 1)) != TBA_OK ||
 	    (r = prof_get_str(o, "signature_method", tmp, sizeof(tmp), 1)) != TBA_OK ||
 	    (r = tba_sigmethod_parse(tmp, &p->sigmethod)) != TBA_OK)
 		return r;
 	if (p->consumer_key[0] == '\0' || p->token_id[0] == '\0')
-		return tba_seterr(TBA_ERR_INVALID, "profile metadata has an empty consumer key or "
+		return tba_seterr(TBA_ERR_INVALID,
+		    "profile metadata has an empty consumer key or "
 		    "token ID");
 	return TBA_OK;
 }
@@ -564,7 +578,8 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 	memset(out, 0, sizeof(*out));
 	memset(&p, 0, sizeof(p));
 	if (len > TBA_META_MAX) {
-		r = tba_seterr(TBA_ERR_TOO_LARGE, "profile metadata exceeds %d bytes", TBA_META_MAX);
+		r = tba_seterr(
+		    TBA_ERR_TOO_LARGE, "profile metadata exceeds %d bytes", TBA_META_MAX);
 		goto out;
 	}
 	if ((o = cJSON_ParseWithLengthOpts(json, len, &end, 0)) == NULL || !cJSON_IsObject(o)) {
@@ -582,8 +597,10 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 		goto out;
 	it = cJSON_GetObjectItemCaseSensitive(o, "v");
 	if (!cJSON_IsNumber(it) || it->valuedouble != PROFILE_JSON_VERSION) {
-		r = tba_seterr(TBA_ERR_INVALID, "profile metadata version is not %d (made by a newer "
-		    "tba?)", PROFILE_JSON_VERSION);
+		r = tba_seterr(TBA_ERR_INVALID,
+		    "profile metadata version is not %d (made by a newer "
+		    "tba?)",
+		    PROFILE_JSON_VERSION);
 		goto out;
 	}
 	if ((r = prof_get_str(o, "name", p.name, sizeof(p.name), 1)) != TBA_OK)
@@ -612,11 +629,12 @@ tba_profile_from_json(const char *json, size_t len, struct tba_profile *out)
 		goto out;
 	}
 	if (cJSON_GetArraySize(h) > TBA_HOSTS_MAX) {
-		r = tba_seterr(TBA_ERR_TOO_LARGE, "profile metadata has more than %d hosts",
-		    TBA_HOSTS_MAX);
+		r = tba_seterr(
+		    TBA_ERR_TOO_LARGE, "profile metadata has more than %d hosts", TBA_HOSTS_MAX);
 		goto out;
 	}
-	cJSON_ArrayForEach(it, h) {
+	cJSON_ArrayForEach(it, h)
+	{
 		if (!cJSON_IsString(it) || it->valuestring == NULL) {
 			r = tba_seterr(TBA_ERR_INVALID, "profile metadata: a host is not a string");
 			goto out;

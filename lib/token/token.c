@@ -63,7 +63,8 @@ token_describe(P11KitUri *uri, char *out, size_t outsz)
 	snprintf(out, outsz, "the URI");
 	if (u == NULL)
 		return;
-	memcpy(p11_kit_uri_get_token_info(u), p11_kit_uri_get_token_info(uri), sizeof(CK_TOKEN_INFO));
+	memcpy(
+	    p11_kit_uri_get_token_info(u), p11_kit_uri_get_token_info(uri), sizeof(CK_TOKEN_INFO));
 	if (p11_kit_uri_format(u, P11_KIT_URI_FOR_TOKEN, &s) == P11_KIT_URI_OK && s != NULL)
 		snprintf(out, outsz, "%s", s);
 	free(s);
@@ -81,16 +82,19 @@ token_parse_uri(const char *s, P11KitUri **out)
 	*out = NULL;
 	if ((uri = p11_kit_uri_new()) == NULL)
 		return tba_nomem();
-	pr = p11_kit_uri_parse(s, P11_KIT_URI_FOR_TOKEN | P11_KIT_URI_FOR_SLOT |
-	    P11_KIT_URI_FOR_MODULE_WITH_VERSION, uri);
+	pr = p11_kit_uri_parse(s,
+	    P11_KIT_URI_FOR_TOKEN | P11_KIT_URI_FOR_SLOT | P11_KIT_URI_FOR_MODULE_WITH_VERSION,
+	    uri);
 	if (pr != P11_KIT_URI_OK) {
-		r = tba_seterr(TBA_ERR_USAGE, "bad token URI: %s (want e.g. "
+		r = tba_seterr(TBA_ERR_USAGE,
+		    "bad token URI: %s (want e.g. "
 		    "pkcs11:token=LABEL?module-name=softhsm2&pin-source=file:/path)",
 		    p11_kit_uri_message(pr));
 		goto out;
 	}
 	if (p11_kit_uri_any_unrecognized(uri)) {
-		r = tba_seterr(TBA_ERR_USAGE, "the token URI has attributes tba does not know; "
+		r = tba_seterr(TBA_ERR_USAGE,
+		    "the token URI has attributes tba does not know; "
 		    "it takes token=, manufacturer=, serial=, model=, slot-id= and "
 		    "module-name=, module-path=, pin-source=, pin-value=");
 		goto out;
@@ -98,12 +102,14 @@ token_parse_uri(const char *s, P11KitUri **out)
 	name = p11_kit_uri_get_module_name(uri);
 	path = p11_kit_uri_get_module_path(uri);
 	if (name == NULL && path == NULL) {
-		r = tba_seterr(TBA_ERR_USAGE, "the token URI names no module; "
+		r = tba_seterr(TBA_ERR_USAGE,
+		    "the token URI names no module; "
 		    "name a module with module-name= or module-path=");
 		goto out;
 	}
 	if (name != NULL && path != NULL) {
-		r = tba_seterr(TBA_ERR_USAGE, "the token URI has both module-name= and "
+		r = tba_seterr(TBA_ERR_USAGE,
+		    "the token URI has both module-name= and "
 		    "module-path=; give one");
 		goto out;
 	}
@@ -112,7 +118,8 @@ token_parse_uri(const char *s, P11KitUri **out)
 		goto out;
 	}
 	if (p11_kit_uri_get_pin_value(uri) != NULL && p11_kit_uri_get_pin_source(uri) != NULL) {
-		r = tba_seterr(TBA_ERR_USAGE, "the token URI has both pin-value= and "
+		r = tba_seterr(TBA_ERR_USAGE,
+		    "the token URI has both pin-value= and "
 		    "pin-source=; give one");
 		goto out;
 	}
@@ -141,15 +148,16 @@ token_load(struct tba_token *t)
 		t->mod = p11_kit_module_load(path, P11_KIT_MODULE_CRITICAL);
 		if (t->mod == NULL) {
 			msg = p11_kit_message();
-			return tba_seterr(TBA_ERR_MODULE, "cannot load PKCS#11 module %s: %s",
-			    path, msg != NULL ? msg : "unknown error");
+			return tba_seterr(TBA_ERR_MODULE, "cannot load PKCS#11 module %s: %s", path,
+			    msg != NULL ? msg : "unknown error");
 		}
 	} else {
 		t->registry = p11_kit_modules_load(NULL, 0);
 		if (t->registry != NULL)
 			t->mod = p11_kit_module_for_name(t->registry, name);
 		if (t->mod == NULL)
-			return tba_seterr(TBA_ERR_MODULE, "no PKCS#11 module named '%s' in "
+			return tba_seterr(TBA_ERR_MODULE,
+			    "no PKCS#11 module named '%s' in "
 			    "p11-kit's registry (see 'p11-kit list-modules', or use module-path=)",
 			    name);
 	}
@@ -190,9 +198,10 @@ token_find_slot(struct tba_token *t)
 			continue;
 		lab = p11_kit_space_strdup(ti.label, sizeof(ti.label));
 		if (lab != NULL && used < sizeof(seen) - 1) {
-			int k = snprintf(seen + used, sizeof(seen) - used, "%s'%s'",
-			    used > 0 ? ", " : "", lab);
-			used = k > 0 && (size_t)k < sizeof(seen) - used ? used + (size_t)k : sizeof(seen) - 1;
+			int k = snprintf(
+			    seen + used, sizeof(seen) - used, "%s'%s'", used > 0 ? ", " : "", lab);
+			used = k > 0 && (size_t)k < sizeof(seen) - used ? used + (size_t)k
+									: sizeof(seen) - 1;
 		}
 		if ((want == (CK_SLOT_ID)-1 || want == slots[i]) &&
 		    p11_kit_uri_match_slot_info(t->uri, &si) &&
@@ -207,14 +216,17 @@ token_find_slot(struct tba_token *t)
 	}
 	token_describe(t->uri, what, sizeof(what));
 	if (nmatch == 0) {
-		r = tba_seterr(TBA_ERR_NO_TOKEN, "no token matches %s (tokens in this module: %s); "
-		    "check token= against 'p11-kit list-modules'", what,
-		    used > 0 ? seen : "none");
+		r = tba_seterr(TBA_ERR_NO_TOKEN,
+		    "no token matches %s (tokens in this module: %s); "
+		    "check token= against 'p11-kit list-modules'",
+		    what, used > 0 ? seen : "none");
 		goto out;
 	}
 	if (nmatch > 1) {
-		r = tba_seterr(TBA_ERR_NO_TOKEN, "%lu tokens match %s; add serial= or model= "
-		    "to the URI to pick one (see 'p11-kit list-modules')", (unsigned long)nmatch, what);
+		r = tba_seterr(TBA_ERR_NO_TOKEN,
+		    "%lu tokens match %s; add serial= or model= "
+		    "to the URI to pick one (see 'p11-kit list-modules')",
+		    (unsigned long)nmatch, what);
 		goto out;
 	}
 	r = TBA_OK;
@@ -231,13 +243,13 @@ tba_token_open(const char *uri, struct tba_token **out)
 
 	*out = NULL;
 	if (uri == NULL || uri[0] == '\0')
-		return tba_seterr(TBA_ERR_USAGE, "name the token with --token or TBA_TOKEN "
+		return tba_seterr(TBA_ERR_USAGE,
+		    "name the token with --token or TBA_TOKEN "
 		    "(e.g. pkcs11:token=LABEL?module-name=softhsm2&pin-source=file:/path)");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return tba_nomem();
 	pthread_mutex_init(&t->mu, NULL);
-	if ((r = token_parse_uri(uri, &t->uri)) != TBA_OK ||
-	    (r = token_load(t)) != TBA_OK ||
+	if ((r = token_parse_uri(uri, &t->uri)) != TBA_OK || (r = token_load(t)) != TBA_OK ||
 	    (r = token_find_slot(t)) != TBA_OK)
 		goto out;
 	*out = t;
@@ -291,12 +303,13 @@ token_pin_file(const char *src, char **pin, size_t *pinlen, size_t *pincap)
 	if (path[0] == '\0')
 		return tba_seterr(TBA_ERR_USAGE, "pin-source= names no file");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return tba_seterr(TBA_ERR_IO, "cannot open the PIN file %s: %s", path,
-		    strerror(errno));
+		return tba_seterr(
+		    TBA_ERR_IO, "cannot open the PIN file %s: %s", path, strerror(errno));
 	/* As ssh does for private keys: say so, a PIN file for all to read is a PIN for all. */
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
 		tba_warn("warning: the PIN file %s is accessible to others (mode %04o): "
-		    "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+			 "chmod 600 it",
+		    path, (unsigned)(st.st_mode & 07777));
 	r = tba_fd_read_secret(fd, pin, pinlen, pincap);
 	close(fd);
 	if (r == TBA_ERR_NOT_FOUND)
@@ -333,7 +346,8 @@ tba_token_get_pin(struct tba_token *t, char **pin, size_t *pinlen, size_t *pinca
 		snprintf(prompt, sizeof(prompt), "PIN for token %s: ", t->label);
 		r = tba_tty_read_secret(prompt, &p, &len, &cap);
 		if (r == TBA_ERR_IO)
-			r = tba_seterr(TBA_ERR_USAGE, "the token URI gives no PIN and there is "
+			r = tba_seterr(TBA_ERR_USAGE,
+			    "the token URI gives no PIN and there is "
 			    "no terminal to ask on; add pin-source=file:PATH to the URI");
 	}
 	if (r == TBA_OK && len == 0)
@@ -354,8 +368,8 @@ tba_token_mgmt(struct tba_token *t, CK_SESSION_HANDLE *out)
 	CK_RV rv;
 
 	if (!t->have_mgmt) {
-		rv = t->mod->C_OpenSession(t->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-		    NULL, NULL, &t->mgmt);
+		rv = t->mod->C_OpenSession(
+		    t->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->mgmt);
 		if (rv != CKR_OK)
 			return tba_token_rv(rv, "cannot open a session with the token");
 		t->have_mgmt = 1;
@@ -383,11 +397,13 @@ tba_token_login(struct tba_token *t, const char *pin, size_t pinlen)
 		rv = CKR_OK;
 	r = tba_token_rv(rv, "cannot log in");
 	if (r == TBA_ERR_PIN_INCORRECT)
-		r = tba_seterr(r, "wrong PIN for token %s; not retried (tokens lock after a "
-		    "few failures)", t->label);
-	else if (r == TBA_ERR_PIN_LOCKED)
-		r = tba_seterr(r, "the PIN of token %s is locked; unlock it with the SO PIN",
+		r = tba_seterr(r,
+		    "wrong PIN for token %s; not retried (tokens lock after a "
+		    "few failures)",
 		    t->label);
+	else if (r == TBA_ERR_PIN_LOCKED)
+		r = tba_seterr(
+		    r, "the PIN of token %s is locked; unlock it with the SO PIN", t->label);
 out:
 	pthread_mutex_unlock(&t->mu);
 	return r;
@@ -466,8 +482,8 @@ tba_token_keytype(enum tba_sigmethod m)
 }
 
 tba_err
-tba_token_find(CK_FUNCTION_LIST *mod, CK_SESSION_HANDLE h, CK_ATTRIBUTE *tmpl,
-    CK_ULONG ntmpl, CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n)
+tba_token_find(CK_FUNCTION_LIST *mod, CK_SESSION_HANDLE h, CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl,
+    CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n)
 {
 	CK_OBJECT_HANDLE extra;
 	CK_ULONG got = 0, more = 0;
@@ -500,8 +516,8 @@ out:
 }
 
 tba_err
-tba_token_mac(CK_FUNCTION_LIST *mod, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k,
-    enum tba_sigmethod m, const void *msg, size_t msglen, unsigned char *mac, size_t *maclen)
+tba_token_mac(CK_FUNCTION_LIST *mod, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k, enum tba_sigmethod m,
+    const void *msg, size_t msglen, unsigned char *mac, size_t *maclen)
 {
 	CK_MECHANISM mech = {tba_token_mech(m), NULL, 0};
 	CK_ULONG len = TBA_SIG_MAX;

@@ -15,18 +15,18 @@
 #include "tba/token.h"
 
 #define TOKEN_LABEL_MAX 32
-#define TOKEN_CACHE 8         /* key handles cached per signing session */
-#define TOKEN_APP "tba"       /* CKA_APPLICATION of the metadata objects */
+#define TOKEN_CACHE 8   /* key handles cached per signing session */
+#define TOKEN_APP "tba" /* CKA_APPLICATION of the metadata objects */
 
 struct tba_token {
-	pthread_mutex_t mu;           /* guards everything below */
+	pthread_mutex_t mu; /* guards everything below */
 	P11KitUri *uri;
-	CK_FUNCTION_LIST **registry;  /* module-name=: the registry's modules, or NULL */
+	CK_FUNCTION_LIST **registry; /* module-name=: the registry's modules, or NULL */
 	CK_FUNCTION_LIST *mod;
 	int initialized;
 	CK_SLOT_ID slot;
 	char label[TOKEN_LABEL_MAX + 1];
-	CK_SESSION_HANDLE mgmt;       /* read-write session for login and objects */
+	CK_SESSION_HANDLE mgmt; /* read-write session for login and objects */
 	int have_mgmt;
 	/* Bumped by reinit (under mu): older sessions are dead. Atomic: every signature reads it. */
 	_Atomic unsigned gen;
@@ -43,7 +43,7 @@ struct tba_session {
 	unsigned gen;
 	struct session_key cache[TOKEN_CACHE];
 	size_t ncache;
-	size_t next;                  /* round-robin slot to evict */
+	size_t next; /* round-robin slot to evict */
 };
 
 /*

@@ -16,14 +16,14 @@
 #include "tba/x509.h"
 #include "token_int.h"
 
-#define KEYS_PER_ID 8         /* objects sharing one CKA_ID: key pair, certificate, leftovers */
+#define KEYS_PER_ID 8 /* objects sharing one CKA_ID: key pair, certificate, leftovers */
 #define KEYS_RSA_MAX_BITS 4096
 
 /* "P-256 key pair", "RSA 3072 key pair": for messages. */
 static void
 keys_what(enum tba_jwt_alg alg, unsigned bits, char *buf, size_t bufsz)
 {
-	static const char *const curve[] = { "P-256", "P-384", "P-521" };
+	static const char *const curve[] = {"P-256", "P-384", "P-521"};
 
 	if (tba_jwt_alg_is_ec(alg))
 		snprintf(buf, bufsz, "EC %s", curve[(size_t)alg - (size_t)TBA_ALG_ES256]);
@@ -35,8 +35,8 @@ keys_what(enum tba_jwt_alg alg, unsigned bits, char *buf, size_t bufsz)
 static tba_err
 keys_mech_ok(struct tba_token *t, enum tba_jwt_alg alg, unsigned bits, const char *what)
 {
-	CK_MECHANISM_TYPE gen = tba_jwt_alg_is_ec(alg) ? CKM_EC_KEY_PAIR_GEN :
-	    CKM_RSA_PKCS_KEY_PAIR_GEN;
+	CK_MECHANISM_TYPE gen =
+	    tba_jwt_alg_is_ec(alg) ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN;
 	CK_MECHANISM_TYPE sig = tba_jwt_alg_is_ec(alg) ? CKM_ECDSA : CKM_RSA_PKCS_PSS;
 	CK_MECHANISM_INFO mi;
 	CK_RV rv;
@@ -50,8 +50,10 @@ keys_mech_ok(struct tba_token *t, enum tba_jwt_alg alg, unsigned bits, const cha
 			rv = CKR_MECHANISM_INVALID;
 	}
 	if (rv == CKR_MECHANISM_INVALID)
-		return tba_seterr(TBA_ERR_TOKEN, "token %s cannot generate or sign with %s keys "
-		    "(%s); pick another --alg", t->label, what, tba_jwt_alg_name(alg));
+		return tba_seterr(TBA_ERR_TOKEN,
+		    "token %s cannot generate or sign with %s keys "
+		    "(%s); pick another --alg",
+		    t->label, what, tba_jwt_alg_name(alg));
 	return tba_token_rv(rv, "cannot ask the token about its key mechanisms");
 }
 
@@ -62,17 +64,18 @@ keys_check_private(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k)
 	CK_BBOOL sens = CK_FALSE, asens = CK_FALSE, nextr = CK_FALSE, local = CK_FALSE;
 	CK_BBOOL extr = CK_TRUE;
 	CK_ATTRIBUTE a[] = {
-		{CKA_SENSITIVE, &sens, sizeof(sens)},
-		{CKA_ALWAYS_SENSITIVE, &asens, sizeof(asens)},
-		{CKA_NEVER_EXTRACTABLE, &nextr, sizeof(nextr)},
-		{CKA_LOCAL, &local, sizeof(local)},
-		{CKA_EXTRACTABLE, &extr, sizeof(extr)},
+	    {CKA_SENSITIVE, &sens, sizeof(sens)},
+	    {CKA_ALWAYS_SENSITIVE, &asens, sizeof(asens)},
+	    {CKA_NEVER_EXTRACTABLE, &nextr, sizeof(nextr)},
+	    {CKA_LOCAL, &local, sizeof(local)},
+	    {CKA_EXTRACTABLE, &extr, sizeof(extr)},
 	};
 
 	if (t->mod->C_GetAttributeValue(h, k, a, sizeof(a) / sizeof(a[0])) != CKR_OK ||
 	    sens != CK_TRUE || asens != CK_TRUE || nextr != CK_TRUE || local != CK_TRUE ||
 	    extr != CK_FALSE)
-		return tba_seterr(TBA_ERR_TOKEN, "token %s does not report the new private key as "
+		return tba_seterr(TBA_ERR_TOKEN,
+		    "token %s does not report the new private key as "
 		    "generated inside it, always sensitive and never extractable; nothing kept",
 		    t->label);
 	return TBA_OK;
@@ -85,14 +88,14 @@ keys_ec_params(enum tba_jwt_alg alg, unsigned char **der, int *derlen)
 	*der = NULL;
 	*derlen = i2d_ASN1_OBJECT(OBJ_nid2obj(tba_jwt_alg_curve_nid(alg)), der);
 	if (*derlen <= 0)
-		return tba_seterr(TBA_ERR_CRYPTO, "cannot encode the curve of %s",
-		    tba_jwt_alg_name(alg));
+		return tba_seterr(
+		    TBA_ERR_CRYPTO, "cannot encode the curve of %s", tba_jwt_alg_name(alg));
 	return TBA_OK;
 }
 
 tba_err
-tba_token_keygen(struct tba_token *t, const char *name, enum tba_jwt_alg alg,
-    unsigned rsa_bits, unsigned char key_id[TBA_KEY_ID_LEN])
+tba_token_keygen(struct tba_token *t, const char *name, enum tba_jwt_alg alg, unsigned rsa_bits,
+    unsigned char key_id[TBA_KEY_ID_LEN])
 {
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_ULONG bits = rsa_bits != 0 ? rsa_bits : TBA_RSA_BITS_DEFAULT;
@@ -100,27 +103,27 @@ tba_token_keygen(struct tba_token *t, const char *name, enum tba_jwt_alg alg,
 	unsigned char id[TBA_KEY_ID_LEN], *params = NULL;
 	int paramslen = 0;
 	CK_ATTRIBUTE pub[] = {
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_VERIFY, &yes, sizeof(yes)},
-		{CKA_ENCRYPT, &no, sizeof(no)},
-		{CKA_WRAP, &no, sizeof(no)},
-		{CKA_LABEL, (void *)name, strlen(name)},
-		{CKA_ID, id, sizeof(id)},
-		{CKA_MODULUS_BITS, &bits, sizeof(bits)},     /* RSA; EC replaces these two */
-		{CKA_PUBLIC_EXPONENT, exp, sizeof(exp)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_VERIFY, &yes, sizeof(yes)},
+	    {CKA_ENCRYPT, &no, sizeof(no)},
+	    {CKA_WRAP, &no, sizeof(no)},
+	    {CKA_LABEL, (void *)name, strlen(name)},
+	    {CKA_ID, id, sizeof(id)},
+	    {CKA_MODULUS_BITS, &bits, sizeof(bits)}, /* RSA; EC replaces these two */
+	    {CKA_PUBLIC_EXPONENT, exp, sizeof(exp)},
 	};
 	CK_ATTRIBUTE priv[] = {
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &yes, sizeof(yes)},
-		{CKA_SENSITIVE, &yes, sizeof(yes)},
-		{CKA_SIGN, &yes, sizeof(yes)},
-		{CKA_EXTRACTABLE, &no, sizeof(no)},
-		{CKA_DECRYPT, &no, sizeof(no)},
-		{CKA_UNWRAP, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)name, strlen(name)},
-		{CKA_ID, id, sizeof(id)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &yes, sizeof(yes)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_EXTRACTABLE, &no, sizeof(no)},
+	    {CKA_DECRYPT, &no, sizeof(no)},
+	    {CKA_UNWRAP, &no, sizeof(no)},
+	    {CKA_DERIVE, &no, sizeof(no)},
+	    {CKA_LABEL, (void *)name, strlen(name)},
+	    {CKA_ID, id, sizeof(id)},
 	};
 	CK_MECHANISM mech = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	CK_ULONG npub = sizeof(pub) / sizeof(pub[0]);
@@ -132,7 +135,8 @@ tba_token_keygen(struct tba_token *t, const char *name, enum tba_jwt_alg alg,
 
 	memset(key_id, 0, TBA_KEY_ID_LEN);
 	if (!tba_jwt_alg_is_ec(alg) && bits != 3072 && bits != 4096)
-		return tba_seterr(TBA_ERR_INVALID, "RSA keys are 3072 or 4096 bits (NetSuite takes "
+		return tba_seterr(TBA_ERR_INVALID,
+		    "RSA keys are 3072 or 4096 bits (NetSuite takes "
 		    "those)");
 	keys_what(alg, (unsigned)bits, what, sizeof(what));
 	if (RAND_bytes(id, sizeof(id)) != 1)
@@ -153,19 +157,21 @@ tba_token_keygen(struct tba_token *t, const char *name, enum tba_jwt_alg alg,
 	if ((r = tba_token_mgmt(t, &h)) != TBA_OK ||
 	    (r = keys_mech_ok(t, alg, (unsigned)bits, what)) != TBA_OK)
 		goto out;
-	rv = t->mod->C_GenerateKeyPair(h, &mech, pub, npub, priv, sizeof(priv) / sizeof(priv[0]),
-	    &hpub, &hpriv);
+	rv = t->mod->C_GenerateKeyPair(
+	    h, &mech, pub, npub, priv, sizeof(priv) / sizeof(priv[0]), &hpub, &hpriv);
 	if (rv == CKR_CURVE_NOT_SUPPORTED || rv == CKR_DOMAIN_PARAMS_INVALID ||
 	    rv == CKR_MECHANISM_INVALID || rv == CKR_KEY_SIZE_RANGE) {
-		r = tba_seterr(TBA_ERR_TOKEN, "token %s cannot generate %s keys; pick another "
-		    "--alg", t->label, what);
+		r = tba_seterr(TBA_ERR_TOKEN,
+		    "token %s cannot generate %s keys; pick another "
+		    "--alg",
+		    t->label, what);
 		goto out;
 	}
 	if ((r = tba_token_rv(rv, "the token cannot generate the key pair")) != TBA_OK ||
 	    (r = keys_check_private(t, h, hpriv)) != TBA_OK)
 		goto out;
 	memcpy(key_id, id, TBA_KEY_ID_LEN);
-	hpub = hpriv = CK_INVALID_HANDLE;  /* kept */
+	hpub = hpriv = CK_INVALID_HANDLE; /* kept */
 	r = TBA_OK;
 out:
 	if (hpriv != CK_INVALID_HANDLE)
@@ -179,12 +185,12 @@ out:
 
 /* The one object of class cls with CKA_ID id. Call with t->mu held. */
 static tba_err
-keys_find(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls,
-    const unsigned char *id, const char *what, CK_OBJECT_HANDLE *out)
+keys_find(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls, const unsigned char *id,
+    const char *what, CK_OBJECT_HANDLE *out)
 {
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_ID, (void *)id, TBA_KEY_ID_LEN},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_ID, (void *)id, TBA_KEY_ID_LEN},
 	};
 	CK_OBJECT_HANDLE o[2];
 	CK_ULONG n = 0;
@@ -196,8 +202,10 @@ keys_find(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls,
 	if (n == 0)
 		return tba_seterr(TBA_ERR_NOT_FOUND, "the %s is not in token %s", what, t->label);
 	if (n > 1)
-		return tba_seterr(TBA_ERR_TOKEN, "token %s holds several objects of one profile's "
-		    "%s", t->label, what);
+		return tba_seterr(TBA_ERR_TOKEN,
+		    "token %s holds several objects of one profile's "
+		    "%s",
+		    t->label, what);
 	*out = o[0];
 	return TBA_OK;
 }
@@ -215,10 +223,11 @@ keys_attr(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRI
 	*len = 0;
 	if ((rv = t->mod->C_GetAttributeValue(h, o, &a, 1)) != CKR_OK)
 		return tba_token_rv(rv, "cannot read a key attribute");
-	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen == 0 ||
-	    a.ulValueLen > max)
-		return tba_seterr(TBA_ERR_TOO_LARGE, "a key attribute in token %s is unreadable, "
-		    "empty or longer than %zu bytes", t->label, max);
+	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen == 0 || a.ulValueLen > max)
+		return tba_seterr(TBA_ERR_TOO_LARGE,
+		    "a key attribute in token %s is unreadable, "
+		    "empty or longer than %zu bytes",
+		    t->label, max);
 	if ((v = malloc(a.ulValueLen)) == NULL)
 		return tba_nomem();
 	a.pValue = v;
@@ -247,12 +256,14 @@ tba_token_pubkey(struct tba_token *t, const unsigned char key_id[TBA_KEY_ID_LEN]
 	    (r = keys_find(t, h, CKO_PUBLIC_KEY, key_id, "public key", &o)) != TBA_OK)
 		goto out;
 	if (tba_jwt_alg_is_ec(alg)) {
-		if ((r = keys_attr(t, h, o, CKA_EC_POINT, TBA_PUBKEY_ATTR_MAX, &a, &alen)) == TBA_OK)
+		if ((r = keys_attr(t, h, o, CKA_EC_POINT, TBA_PUBKEY_ATTR_MAX, &a, &alen)) ==
+		    TBA_OK)
 			r = tba_pubkey_from_ec(alg, a, alen, out);
 	} else {
 		if ((r = keys_attr(t, h, o, CKA_MODULUS, TBA_PUBKEY_ATTR_MAX, &a, &alen)) ==
-		    TBA_OK && (r = keys_attr(t, h, o, CKA_PUBLIC_EXPONENT, TBA_PUBKEY_ATTR_MAX, &b,
-		    &blen)) == TBA_OK)
+			TBA_OK &&
+		    (r = keys_attr(t, h, o, CKA_PUBLIC_EXPONENT, TBA_PUBKEY_ATTR_MAX, &b, &blen)) ==
+			TBA_OK)
 			r = tba_pubkey_from_rsa(a, alen, b, blen, out);
 	}
 	if (r == TBA_OK && (r = tba_pubkey_check(*out, alg)) != TBA_OK) {
@@ -276,14 +287,14 @@ tba_token_cert_put(struct tba_token *t, const char *name,
 	unsigned char *subj = NULL;
 	size_t subjlen = 0;
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)name, strlen(name)},
-		{CKA_ID, (void *)key_id, TBA_KEY_ID_LEN},
-		{CKA_SUBJECT, NULL, 0},
-		{CKA_VALUE, (void *)der, derlen},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &no, sizeof(no)},
+	    {CKA_LABEL, (void *)name, strlen(name)},
+	    {CKA_ID, (void *)key_id, TBA_KEY_ID_LEN},
+	    {CKA_SUBJECT, NULL, 0},
+	    {CKA_VALUE, (void *)der, derlen},
 	};
 	CK_SESSION_HANDLE h;
 	CK_OBJECT_HANDLE o;
@@ -295,7 +306,8 @@ tba_token_cert_put(struct tba_token *t, const char *name,
 	tmpl[6].ulValueLen = subjlen;
 	pthread_mutex_lock(&t->mu);
 	if ((r = tba_token_mgmt(t, &h)) == TBA_OK)
-		r = tba_token_rv(t->mod->C_CreateObject(h, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &o),
+		r = tba_token_rv(
+		    t->mod->C_CreateObject(h, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &o),
 		    "the token refused the certificate");
 	pthread_mutex_unlock(&t->mu);
 	free(subj);
@@ -325,8 +337,8 @@ tba_token_destroy_id(struct tba_token *t, const unsigned char key_id[TBA_KEY_ID_
 {
 	CK_BBOOL yes = CK_TRUE;
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_ID, (void *)key_id, TBA_KEY_ID_LEN},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_ID, (void *)key_id, TBA_KEY_ID_LEN},
 	};
 	CK_OBJECT_HANDLE o[KEYS_PER_ID];
 	CK_SESSION_HANDLE h;
@@ -339,8 +351,8 @@ tba_token_destroy_id(struct tba_token *t, const unsigned char key_id[TBA_KEY_ID_
 		goto out;
 	for (i = 0; i < n && i < KEYS_PER_ID; i++) {
 		if (t->mod->C_DestroyObject(h, o[i]) != CKR_OK)
-			tba_warn("could not remove an old key or certificate from token %s",
-			    t->label);
+			tba_warn(
+			    "could not remove an old key or certificate from token %s", t->label);
 	}
 	r = TBA_OK;
 out:

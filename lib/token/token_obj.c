@@ -19,7 +19,7 @@
 #include "tba/mem.h"
 #include "token_int.h"
 
-#define OBJ_MAX 1024          /* most tba objects looked at in one token */
+#define OBJ_MAX 1024 /* most tba objects looked at in one token */
 
 static const char obj_app[] = TOKEN_APP;
 
@@ -37,7 +37,8 @@ obj_value(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, char **o
 	if ((rv = t->mod->C_GetAttributeValue(h, o, &a, 1)) != CKR_OK)
 		return tba_token_rv(rv, "cannot read a profile's metadata");
 	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > TBA_META_MAX)
-		return tba_seterr(TBA_ERR_TOO_LARGE, "a profile's metadata is unreadable or too large");
+		return tba_seterr(
+		    TBA_ERR_TOO_LARGE, "a profile's metadata is unreadable or too large");
 	if ((v = malloc(a.ulValueLen + 1)) == NULL)
 		return tba_nomem();
 	a.pValue = v;
@@ -57,16 +58,16 @@ out:
 
 /* The tba data objects, all (name NULL) or those labelled name. */
 static tba_err
-obj_find_data(struct tba_token *t, CK_SESSION_HANDLE h, const char *name,
-    CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n)
+obj_find_data(struct tba_token *t, CK_SESSION_HANDLE h, const char *name, CK_OBJECT_HANDLE *out,
+    CK_ULONG max, CK_ULONG *n)
 {
 	CK_OBJECT_CLASS cls = CKO_DATA;
 	CK_BBOOL yes = CK_TRUE;
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_APPLICATION, (void *)obj_app, sizeof(obj_app) - 1},
-		{CKA_LABEL, (void *)name, name != NULL ? strlen(name) : 0},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_APPLICATION, (void *)obj_app, sizeof(obj_app) - 1},
+	    {CKA_LABEL, (void *)name, name != NULL ? strlen(name) : 0},
 	};
 
 	return tba_token_find(t->mod, h, tmpl, name != NULL ? 4 : 3, out, max, n);
@@ -109,8 +110,8 @@ obj_profiles_locked(struct tba_token *t, CK_SESSION_HANDLE h, struct tba_profile
 	if ((r = obj_find_data(t, h, NULL, objs, OBJ_MAX, &nobj)) != TBA_OK)
 		goto out;
 	if (nobj > OBJ_MAX)
-		tba_warn("token %s holds more than %d tba objects; listing the first %d",
-		    t->label, OBJ_MAX, OBJ_MAX);
+		tba_warn("token %s holds more than %d tba objects; listing the first %d", t->label,
+		    OBJ_MAX, OBJ_MAX);
 	if (nobj > OBJ_MAX)
 		nobj = OBJ_MAX;
 	if (nobj > 0 && (v = calloc(nobj, sizeof(*v))) == NULL) {
@@ -124,8 +125,8 @@ obj_profiles_locked(struct tba_token *t, CK_SESSION_HANDLE h, struct tba_profile
 		}
 		if (r == TBA_ERR_TOKEN_GONE || r == TBA_ERR_LOCKED || r == TBA_ERR_NOMEM)
 			goto out;
-		tba_warn("skipping an unreadable profile object in token %s: %s",
-		    t->label, tba_errmsg(r));
+		tba_warn("skipping an unreadable profile object in token %s: %s", t->label,
+		    tba_errmsg(r));
 	}
 	if (nv > 1)
 		qsort(v, nv, sizeof(*v), obj_cmp);
@@ -178,8 +179,10 @@ obj_profile_locked(struct tba_token *t, CK_SESSION_HANDLE h, const char *name,
 		if (strcmp(p->name, name) != 0)
 			continue;
 		if (*found)
-			return tba_seterr(TBA_ERR_TOKEN, "token %s holds two metadata objects for "
-			    "profile %s; run 'tba import %s --replace'", t->label, name, name);
+			return tba_seterr(TBA_ERR_TOKEN,
+			    "token %s holds two metadata objects for "
+			    "profile %s; run 'tba import %s --replace'",
+			    t->label, name, name);
 		*found = 1;
 		*obj = objs[i];
 	}
@@ -222,14 +225,15 @@ obj_min_len(struct tba_token *t, enum tba_sigmethod m, size_t *out)
 	*out = 0;
 	rv = t->mod->C_GetMechanismInfo(t->slot, tba_token_mech(m), &mi);
 	if (rv == CKR_MECHANISM_INVALID)
-		return tba_seterr(TBA_ERR_TOKEN, "token %s cannot compute %s (no such "
-		    "mechanism); pick another --signature-method or token", t->label,
-		    tba_sigmethod_name(m));
+		return tba_seterr(TBA_ERR_TOKEN,
+		    "token %s cannot compute %s (no such "
+		    "mechanism); pick another --signature-method or token",
+		    t->label, tba_sigmethod_name(m));
 	if (rv != CKR_OK)
 		return tba_token_rv(rv, "cannot ask the token about its HMAC mechanism");
 	if (!(mi.flags & CKF_SIGN))
-		return tba_seterr(TBA_ERR_TOKEN, "token %s cannot sign with %s", t->label,
-		    tba_sigmethod_name(m));
+		return tba_seterr(
+		    TBA_ERR_TOKEN, "token %s cannot sign with %s", t->label, tba_sigmethod_name(m));
 	*out = mi.ulMinKeySize > block ? (mi.ulMinKeySize + 7) / 8 : mi.ulMinKeySize;
 	if (*out > block)
 		*out = block;
@@ -245,28 +249,28 @@ obj_create_key(struct tba_token *t, CK_SESSION_HANDLE h, const struct tba_profil
 	CK_KEY_TYPE kt = tba_token_keytype(p->sigmethod);
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &yes, sizeof(yes)},
-		{CKA_SENSITIVE, &yes, sizeof(yes)},
-		{CKA_EXTRACTABLE, &no, sizeof(no)},
-		{CKA_MODIFIABLE, &no, sizeof(no)},
-		{CKA_SIGN, &yes, sizeof(yes)},
-		{CKA_VERIFY, &no, sizeof(no)},
-		{CKA_ENCRYPT, &no, sizeof(no)},
-		{CKA_DECRYPT, &no, sizeof(no)},
-		{CKA_WRAP, &no, sizeof(no)},
-		{CKA_UNWRAP, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)p->name, strlen(p->name)},
-		{CKA_ID, (void *)p->key_id, TBA_KEY_ID_LEN},
-		{CKA_VALUE, (void *)key, keylen},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_SENSITIVE, &yes, sizeof(yes)},
+	    {CKA_EXTRACTABLE, &no, sizeof(no)},
+	    {CKA_MODIFIABLE, &no, sizeof(no)},
+	    {CKA_SIGN, &yes, sizeof(yes)},
+	    {CKA_VERIFY, &no, sizeof(no)},
+	    {CKA_ENCRYPT, &no, sizeof(no)},
+	    {CKA_DECRYPT, &no, sizeof(no)},
+	    {CKA_WRAP, &no, sizeof(no)},
+	    {CKA_UNWRAP, &no, sizeof(no)},
+	    {CKA_DERIVE, &no, sizeof(no)},
+	    {CKA_LABEL, (void *)p->name, strlen(p->name)},
+	    {CKA_ID, (void *)p->key_id, TBA_KEY_ID_LEN},
+	    {CKA_VALUE, (void *)key, keylen},
 	};
 	CK_BBOOL sens = CK_FALSE, extr = CK_TRUE;
 	CK_ATTRIBUTE check[] = {
-		{CKA_SENSITIVE, &sens, sizeof(sens)},
-		{CKA_EXTRACTABLE, &extr, sizeof(extr)},
+	    {CKA_SENSITIVE, &sens, sizeof(sens)},
+	    {CKA_EXTRACTABLE, &extr, sizeof(extr)},
 	};
 	CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
 	CK_RV rv;
@@ -284,8 +288,10 @@ obj_create_key(struct tba_token *t, CK_SESSION_HANDLE h, const struct tba_profil
 	rv = t->mod->C_GetAttributeValue(h, k, check, 2);
 	if (rv != CKR_OK || sens != CK_TRUE || extr != CK_FALSE) {
 		(void)t->mod->C_DestroyObject(h, k);
-		return tba_seterr(TBA_ERR_TOKEN, "token %s did not keep the key sensitive and "
-		    "non-extractable; nothing imported", t->label);
+		return tba_seterr(TBA_ERR_TOKEN,
+		    "token %s did not keep the key sensitive and "
+		    "non-extractable; nothing imported",
+		    t->label);
 	}
 	*out = k;
 	return TBA_OK;
@@ -303,12 +309,16 @@ obj_verify(struct tba_token *t, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k,
 	memcpy(msg, "tba import check ", 17);
 	if (RAND_bytes(msg + 17, (int)sizeof(msg) - 17) != 1)
 		return tba_seterr(TBA_ERR_CRYPTO, "no random bytes for the key check");
-	if ((r = tba_token_mac(t->mod, h, k, p->sigmethod, msg, sizeof(msg), hw, &hwlen)) != TBA_OK ||
-	    (r = tba_hmac_soft(p->sigmethod, oauth_key, keylen, msg, sizeof(msg), sw, &swlen)) != TBA_OK)
+	if ((r = tba_token_mac(t->mod, h, k, p->sigmethod, msg, sizeof(msg), hw, &hwlen)) !=
+		TBA_OK ||
+	    (r = tba_hmac_soft(p->sigmethod, oauth_key, keylen, msg, sizeof(msg), sw, &swlen)) !=
+		TBA_OK)
 		goto out;
 	if (hwlen != swlen || CRYPTO_memcmp(hw, sw, swlen) != 0) {
-		r = tba_seterr(TBA_ERR_VERIFY, "the token's HMAC differs from the software HMAC "
-		    "for profile %s; nothing imported", p->name);
+		r = tba_seterr(TBA_ERR_VERIFY,
+		    "the token's HMAC differs from the software HMAC "
+		    "for profile %s; nothing imported",
+		    p->name);
 		goto out;
 	}
 	r = TBA_OK;
@@ -325,13 +335,13 @@ obj_create_data(struct tba_token *t, CK_SESSION_HANDLE h, const struct tba_profi
 	CK_OBJECT_CLASS cls = CKO_DATA;
 	CK_BBOOL yes = CK_TRUE;
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &yes, sizeof(yes)},
-		{CKA_MODIFIABLE, &yes, sizeof(yes)},
-		{CKA_APPLICATION, (void *)obj_app, sizeof(obj_app) - 1},
-		{CKA_LABEL, (void *)p->name, strlen(p->name)},
-		{CKA_VALUE, (void *)json, strlen(json)},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_MODIFIABLE, &yes, sizeof(yes)},
+	    {CKA_APPLICATION, (void *)obj_app, sizeof(obj_app) - 1},
+	    {CKA_LABEL, (void *)p->name, strlen(p->name)},
+	    {CKA_VALUE, (void *)json, strlen(json)},
 	};
 
 	return tba_token_rv(t->mod->C_CreateObject(h, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), out),
@@ -345,13 +355,13 @@ obj_create_data(struct tba_token *t, CK_SESSION_HANDLE h, const struct tba_profi
  * profile already uses the new key.
  */
 static void
-obj_sweep_keys(struct tba_token *t, CK_SESSION_HANDLE h, const char *name,
-    const unsigned char *keep_id)
+obj_sweep_keys(
+    struct tba_token *t, CK_SESSION_HANDLE h, const char *name, const unsigned char *keep_id)
 {
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_LABEL, (void *)name, strlen(name)},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_LABEL, (void *)name, strlen(name)},
 	};
 	CK_OBJECT_HANDLE keys[16];
 	unsigned char id[TBA_KEY_ID_LEN];
@@ -363,7 +373,8 @@ obj_sweep_keys(struct tba_token *t, CK_SESSION_HANDLE h, const char *name,
 
 	if (tba_token_find(t->mod, h, tmpl, 2, keys, 16, &n) != TBA_OK ||
 	    obj_profiles_locked(t, h, &all, &nall) != TBA_OK) {
-		tba_warn("could not look for the old key of profile %s in token %s", name, t->label);
+		tba_warn(
+		    "could not look for the old key of profile %s in token %s", name, t->label);
 		goto out;
 	}
 	if (n > 16)
@@ -379,8 +390,8 @@ obj_sweep_keys(struct tba_token *t, CK_SESSION_HANDLE h, const char *name,
 		if (named)
 			continue;
 		if (t->mod->C_DestroyObject(h, keys[i]) != CKR_OK)
-			tba_warn("could not remove an old key of profile %s from token %s",
-			    name, t->label);
+			tba_warn("could not remove an old key of profile %s from token %s", name,
+			    t->label);
 	}
 out:
 	free(all);
@@ -388,31 +399,30 @@ out:
 
 /* Destroys every object with CKA_ID id; failures are warnings (the profile no longer names them). */
 static void
-obj_destroy_id_locked(struct tba_token *t, CK_SESSION_HANDLE h, const char *name,
-    const unsigned char *id)
+obj_destroy_id_locked(
+    struct tba_token *t, CK_SESSION_HANDLE h, const char *name, const unsigned char *id)
 {
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_ID, (void *)id, TBA_KEY_ID_LEN},
+	    {CKA_ID, (void *)id, TBA_KEY_ID_LEN},
 	};
 	CK_OBJECT_HANDLE objs[8];
 	CK_ULONG n = 0, i;
 	tba_err r;
 
 	if ((r = tba_token_find(t->mod, h, tmpl, 1, objs, 8, &n)) != TBA_OK) {
-		tba_warn("the old keys of profile %s could not be looked up: %s", name,
-		    tba_errmsg(r));
+		tba_warn(
+		    "the old keys of profile %s could not be looked up: %s", name, tba_errmsg(r));
 		return;
 	}
 	for (i = 0; i < n && i < 8; i++) {
 		if (t->mod->C_DestroyObject(h, objs[i]) != CKR_OK)
-			tba_warn("an old key of profile %s could not be removed",
-			    name);
+			tba_warn("an old key of profile %s could not be removed", name);
 	}
 }
 
 tba_err
-tba_token_import(struct tba_token *t, struct tba_profile *p,
-    const unsigned char *oauth_key, size_t keylen, int replace)
+tba_token_import(struct tba_token *t, struct tba_profile *p, const unsigned char *oauth_key,
+    size_t keylen, int replace)
 {
 	struct tba_profile old;
 	CK_SESSION_HANDLE h;
@@ -431,8 +441,10 @@ tba_token_import(struct tba_token *t, struct tba_profile *p,
 	    (r = obj_profile_locked(t, h, p->name, &olddata, &old, &exists)) != TBA_OK)
 		goto out;
 	if (exists && !replace) {
-		r = tba_seterr(TBA_ERR_EXISTS, "profile %s exists in token %s; use --replace "
-		    "to swap in new credentials", p->name, t->label);
+		r = tba_seterr(TBA_ERR_EXISTS,
+		    "profile %s exists in token %s; use --replace "
+		    "to swap in new credentials",
+		    p->name, t->label);
 		goto out;
 	}
 	if (RAND_bytes(p->key_id, TBA_KEY_ID_LEN) != 1) {
@@ -441,8 +453,8 @@ tba_token_import(struct tba_token *t, struct tba_profile *p,
 	}
 	p->created = (int64_t)time(NULL);
 	if ((r = obj_min_len(t, p->sigmethod, &minlen)) != TBA_OK ||
-	    (r = tba_hmac_equiv_key(p->sigmethod, oauth_key, keylen, minlen, &equiv,
-	    &equivlen)) != TBA_OK ||
+	    (r = tba_hmac_equiv_key(p->sigmethod, oauth_key, keylen, minlen, &equiv, &equivlen)) !=
+		TBA_OK ||
 	    (r = obj_create_key(t, h, p, equiv, equivlen, &k)) != TBA_OK ||
 	    (r = obj_verify(t, h, k, p, oauth_key, keylen)) != TBA_OK ||
 	    (r = tba_profile_to_json(p, &json)) != TBA_OK)
@@ -456,13 +468,13 @@ tba_token_import(struct tba_token *t, struct tba_profile *p,
 			if ((r = obj_create_data(t, h, p, json, &newdata)) != TBA_OK)
 				goto out;
 			if (t->mod->C_DestroyObject(h, olddata) != CKR_OK)
-				tba_warn("could not remove the old metadata of profile %s",
-				    p->name);
+				tba_warn(
+				    "could not remove the old metadata of profile %s", p->name);
 		}
 	} else if ((r = obj_create_data(t, h, p, json, &newdata)) != TBA_OK) {
 		goto out;
 	}
-	k = CK_INVALID_HANDLE;  /* kept */
+	k = CK_INVALID_HANDLE; /* kept */
 	if (replace)
 		obj_sweep_keys(t, h, p->name, p->key_id);
 	/* An M2M profile replaced by TBA credentials: its key pairs and certificates go too. */
@@ -517,8 +529,8 @@ out:
 }
 
 tba_err
-tba_token_save(struct tba_token *t, const struct tba_profile *p, int replace,
-    struct tba_profile *old)
+tba_token_save(
+    struct tba_token *t, const struct tba_profile *p, int replace, struct tba_profile *old)
 {
 	struct tba_profile prev;
 	CK_SESSION_HANDLE h;
@@ -538,8 +550,10 @@ tba_token_save(struct tba_token *t, const struct tba_profile *p, int replace,
 	    (r = obj_profile_locked(t, h, p->name, &olddata, &prev, &exists)) != TBA_OK)
 		goto out;
 	if (exists && !replace) {
-		r = tba_seterr(TBA_ERR_EXISTS, "profile %s exists in token %s; use --replace "
-		    "to swap in new credentials", p->name, t->label);
+		r = tba_seterr(TBA_ERR_EXISTS,
+		    "profile %s exists in token %s; use --replace "
+		    "to swap in new credentials",
+		    p->name, t->label);
 		goto out;
 	}
 	if (!exists) {

@@ -56,12 +56,12 @@ session_alive(struct tba_session *s)
 
 /* The key of class cls (secret key, or private key for m2m) with CKA_ID p->key_id. */
 static tba_err
-session_key(struct tba_session *s, const struct tba_profile *p, CK_OBJECT_CLASS cls,
-    CK_OBJECT_HANDLE *out)
+session_key(
+    struct tba_session *s, const struct tba_profile *p, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *out)
 {
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_ID, (void *)p->key_id, TBA_KEY_ID_LEN},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_ID, (void *)p->key_id, TBA_KEY_ID_LEN},
 	};
 	CK_OBJECT_HANDLE h[2];
 	CK_SESSION_INFO info;
@@ -82,12 +82,16 @@ session_key(struct tba_session *s, const struct tba_profile *p, CK_OBJECT_CLASS 
 		if (s->t->mod->C_GetSessionInfo(s->h, &info) == CKR_OK &&
 		    (info.state == CKS_RO_PUBLIC_SESSION || info.state == CKS_RW_PUBLIC_SESSION))
 			return tba_seterr(TBA_ERR_LOCKED, "the token is not logged in");
-		return tba_seterr(TBA_ERR_NOT_FOUND, "the key of profile %s is not in the token "
-		    "(import it again)", p->name);
+		return tba_seterr(TBA_ERR_NOT_FOUND,
+		    "the key of profile %s is not in the token "
+		    "(import it again)",
+		    p->name);
 	}
 	if (n > 1)
-		return tba_seterr(TBA_ERR_TOKEN, "several keys in the token have the ID of "
-		    "profile %s", p->name);
+		return tba_seterr(TBA_ERR_TOKEN,
+		    "several keys in the token have the ID of "
+		    "profile %s",
+		    p->name);
 	i = s->ncache < TOKEN_CACHE ? s->ncache++ : s->next++ % TOKEN_CACHE;
 	memcpy(s->cache[i].id, p->key_id, TBA_KEY_ID_LEN);
 	s->cache[i].h = h[0];
@@ -109,8 +113,8 @@ session_forget(struct tba_session *s, const struct tba_profile *p)
 }
 
 tba_err
-tba_session_sign(struct tba_session *s, const struct tba_profile *p,
-    const void *msg, size_t msglen, unsigned char *mac, size_t *maclen)
+tba_session_sign(struct tba_session *s, const struct tba_profile *p, const void *msg, size_t msglen,
+    unsigned char *mac, size_t *maclen)
 {
 	CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
 	CK_MECHANISM mech = {tba_token_mech(p->sigmethod), NULL, 0};
@@ -141,8 +145,8 @@ tba_session_sign(struct tba_session *s, const struct tba_profile *p,
 	if (rv != CKR_OK)
 		return tba_token_rv(rv, "the token cannot compute the HMAC");
 	if (len != tba_sigmethod_digest_len(p->sigmethod))
-		return tba_seterr(TBA_ERR_TOKEN, "the token returned a %lu-byte HMAC",
-		    (unsigned long)len);
+		return tba_seterr(
+		    TBA_ERR_TOKEN, "the token returned a %lu-byte HMAC", (unsigned long)len);
 	*maclen = len;
 	return TBA_OK;
 }
@@ -191,8 +195,8 @@ session_sign_init(struct tba_session *s, const struct tba_profile *p, CK_MECHANI
 }
 
 tba_err
-tba_session_sign_jws(struct tba_session *s, const struct tba_profile *p,
-    const void *msg, size_t msglen, unsigned char *sig, size_t *siglen)
+tba_session_sign_jws(struct tba_session *s, const struct tba_profile *p, const void *msg,
+    size_t msglen, unsigned char *sig, size_t *siglen)
 {
 	CK_RSA_PKCS_PSS_PARAMS pss;
 	CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
@@ -219,8 +223,8 @@ tba_session_sign_jws(struct tba_session *s, const struct tba_profile *p,
 	rv = s->t->mod->C_Sign(s->h, dg, (CK_ULONG)dglen, sig, &len);
 	if (rv != CKR_OK)
 		return tba_token_rv(rv, "the token cannot sign");
-	if (tba_jwt_alg_is_ec(p->alg) ? len != 2 * tba_jwt_alg_ec_size(p->alg) :
-	    (len < 256 || len > TBA_JWS_SIG_MAX))
+	if (tba_jwt_alg_is_ec(p->alg) ? len != 2 * tba_jwt_alg_ec_size(p->alg)
+				      : (len < 256 || len > TBA_JWS_SIG_MAX))
 		return tba_seterr(TBA_ERR_TOKEN, "the token returned a %lu-byte %s signature",
 		    (unsigned long)len, tba_jwt_alg_name(p->alg));
 	*siglen = len;
@@ -235,6 +239,5 @@ tba_session_ping(struct tba_session *s)
 
 	if ((r = session_alive(s)) != TBA_OK)
 		return r;
-	return tba_token_rv(s->t->mod->C_GetSessionInfo(s->h, &info),
-	    "the token session is gone");
+	return tba_token_rv(s->t->mod->C_GetSessionInfo(s->h, &info), "the token session is gone");
 }

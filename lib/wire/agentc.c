@@ -28,12 +28,12 @@
 struct tba_agentc {
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *rbuf;      /* TBA_PROTO_MAX bytes */
-	size_t rlen;     /* bytes buffered (a reply's tail never precedes its request) */
+	char *rbuf;  /* TBA_PROTO_MAX bytes */
+	size_t rlen; /* bytes buffered (a reply's tail never precedes its request) */
 	/* The last AuthorizationFailed's extra parameters (tba_agentc_authz_detail). */
 	char authz_error[64];
 	long authz_status;
-	int authz_retry;     /* the agent was busy with other exchanges: ask again */
+	int authz_retry; /* the agent was busy with other exchanges: ask again */
 };
 
 /*
@@ -62,9 +62,11 @@ agentc_check_peer(int fd, const char *path)
 		if (errno == 0 && *end == '\0' && v == (unsigned long)cred.uid)
 			return TBA_OK;
 	}
-	return tba_seterr(TBA_ERR_AGENT, "the socket %s is served by uid %ld, not by you: "
+	return tba_seterr(TBA_ERR_AGENT,
+	    "the socket %s is served by uid %ld, not by you: "
 	    "not sending anything there; check TBA_AGENT_SOCK (or set TBA_AGENT_UID=%ld "
-	    "to trust that user's agent)", path, (long)cred.uid, (long)cred.uid);
+	    "to trust that user's agent)",
+	    path, (long)cred.uid, (long)cred.uid);
 }
 
 /*
@@ -97,8 +99,10 @@ agentc_connect_default(struct tba_agentc **out)
 			break;
 	}
 	if (!tried)
-		r = tba_seterr(TBA_ERR_AGENT, "TBA_AGENT_SOCK is not set and no agent listens at "
-		    "%s%s%s: " START_HINT, paths[0], paths[0][0] != '\0' ? " or " : "", paths[1]);
+		r = tba_seterr(TBA_ERR_AGENT,
+		    "TBA_AGENT_SOCK is not set and no agent listens at "
+		    "%s%s%s: " START_HINT,
+		    paths[0], paths[0][0] != '\0' ? " or " : "", paths[1]);
 	return r;
 }
 
@@ -134,7 +138,8 @@ tba_agentc_connect(const char *path, struct tba_agentc **out)
 		goto out;
 	}
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		r = tba_seterr(TBA_ERR_AGENT, "no agent at %s (%s): " START_HINT, path, strerror(errno));
+		r = tba_seterr(
+		    TBA_ERR_AGENT, "no agent at %s (%s): " START_HINT, path, strerror(errno));
 		goto out;
 	}
 	if ((r = agentc_check_peer(c->fd, path)) != TBA_OK)
@@ -172,8 +177,10 @@ tba_agentc_path(const struct tba_agentc *c)
 static tba_err
 agentc_closed(struct tba_agentc *c)
 {
-	return tba_seterr(TBA_ERR_AGENT, "the agent at %s closed the connection "
-	    "(is this user allowed to use it? see tba-agent --allow-uid)", c->path);
+	return tba_seterr(TBA_ERR_AGENT,
+	    "the agent at %s closed the connection "
+	    "(is this user allowed to use it? see tba-agent --allow-uid)",
+	    c->path);
 }
 
 static tba_err
@@ -234,11 +241,12 @@ agentc_read(struct tba_agentc *c, cJSON **reply)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return tba_seterr(TBA_ERR_AGENT, "the agent at %s did not answer within %d s",
-			    c->path, AGENTC_TIMEOUT_SEC);
+			return tba_seterr(TBA_ERR_AGENT,
+			    "the agent at %s did not answer within %d s", c->path,
+			    AGENTC_TIMEOUT_SEC);
 		if (n < 0 && errno != ECONNRESET)
-			return tba_seterr(TBA_ERR_AGENT, "reading from the agent at %s: %s", c->path,
-			    strerror(errno));
+			return tba_seterr(TBA_ERR_AGENT, "reading from the agent at %s: %s",
+			    c->path, strerror(errno));
 		if (n <= 0)
 			return agentc_closed(c);
 		c->rlen += (size_t)n;
@@ -252,7 +260,8 @@ agentc_read(struct tba_agentc *c, cJSON **reply)
 	memmove(c->rbuf, c->rbuf + mlen + 1, c->rlen - mlen - 1);
 	c->rlen -= mlen + 1;
 	if (r == TBA_ERR_REMOTE) {
-		r = tba_seterr(en == TBA_PE__MAX ? TBA_ERR_REMOTE : tba_proto_err_for(en), "%s", msg);
+		r = tba_seterr(
+		    en == TBA_PE__MAX ? TBA_ERR_REMOTE : tba_proto_err_for(en), "%s", msg);
 	} else if (r == TBA_ERR_PROTO) {
 		char why[256];
 
@@ -289,11 +298,11 @@ tba_agentc_unlock(struct tba_agentc *c, const char *pin, size_t pinlen)
 	tba_err r;
 
 	tba_buf_init_secure(&req, TBA_PROTO_MAX);
-	if ((r = tba_buf_puts(&req, "{\"method\":\"" TBA_PROTO_PREFIX "Unlock\","
-	    "\"parameters\":{\"pin\":")) != TBA_OK ||
+	if ((r = tba_buf_puts(&req,
+		 "{\"method\":\"" TBA_PROTO_PREFIX "Unlock\","
+		 "\"parameters\":{\"pin\":")) != TBA_OK ||
 	    (r = tba_proto_put_string(&req, pin, pinlen)) != TBA_OK ||
-	    (r = tba_buf_puts(&req, "}}")) != TBA_OK ||
-	    (r = tba_buf_put(&req, "", 1)) != TBA_OK)
+	    (r = tba_buf_puts(&req, "}}")) != TBA_OK || (r = tba_buf_put(&req, "", 1)) != TBA_OK)
 		goto out;
 	if ((r = agentc_write(c, req.data, req.len)) != TBA_OK)
 		goto out;
@@ -309,7 +318,8 @@ static tba_err
 agentc_time_nonce(cJSON *p, int64_t timestamp, const char *nonce)
 {
 	if (timestamp != -1 && (timestamp < 0 || timestamp > TBA_PROTO_INT_MAX))
-		return tba_seterr(TBA_ERR_INVALID, "timestamp %" PRId64 " is out of range", timestamp);
+		return tba_seterr(
+		    TBA_ERR_INVALID, "timestamp %" PRId64 " is out of range", timestamp);
 	if (timestamp != -1 && cJSON_AddNumberToObject(p, "timestamp", (double)timestamp) == NULL)
 		return tba_nomem();
 	if (nonce != NULL && cJSON_AddStringToObject(p, "nonce", nonce) == NULL)
@@ -340,9 +350,8 @@ agentc_form(cJSON *p, const struct tba_params *form)
 }
 
 tba_err
-tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method,
-    const char *url, const struct tba_params *form, int64_t timestamp, const char *nonce,
-    cJSON **reply)
+tba_agentc_sign(struct tba_agentc *c, const char *profile, const char *method, const char *url,
+    const struct tba_params *form, int64_t timestamp, const char *nonce, cJSON **reply)
 {
 	cJSON *p = NULL;
 	tba_err r;
@@ -365,8 +374,8 @@ out:
 }
 
 tba_err
-tba_agentc_passport(struct tba_agentc *c, const char *profile, int64_t timestamp,
-    const char *nonce, cJSON **reply)
+tba_agentc_passport(
+    struct tba_agentc *c, const char *profile, int64_t timestamp, const char *nonce, cJSON **reply)
 {
 	cJSON *p = NULL;
 	tba_err r;

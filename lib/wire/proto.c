@@ -10,47 +10,57 @@
 #include "tba/proto.h"
 
 static const char *const method_names[TBA_PM__MAX] = {
-	[TBA_PM_PING] = "Ping",
-	[TBA_PM_LIST] = "List",
-	[TBA_PM_SIGN] = "Sign",
-	[TBA_PM_PASSPORT] = "Passport",
-	[TBA_PM_LOCK] = "Lock",
-	[TBA_PM_UNLOCK] = "Unlock",
-	[TBA_PM_ACCESS_TOKEN] = "AccessToken",
+    [TBA_PM_PING] = "Ping",
+    [TBA_PM_LIST] = "List",
+    [TBA_PM_SIGN] = "Sign",
+    [TBA_PM_PASSPORT] = "Passport",
+    [TBA_PM_LOCK] = "Lock",
+    [TBA_PM_UNLOCK] = "Unlock",
+    [TBA_PM_ACCESS_TOKEN] = "AccessToken",
 };
 
 static const char *const ename_names[TBA_PE__MAX] = {
-	[TBA_PE_INVALID_REQUEST] = TBA_PROTO_PREFIX "InvalidRequest",
-	[TBA_PE_MESSAGE_TOO_LARGE] = TBA_PROTO_PREFIX "MessageTooLarge",
-	[TBA_PE_METHOD_NOT_FOUND] = TBA_PROTO_PREFIX "MethodNotFound",
-	[TBA_PE_PROFILE_NOT_FOUND] = TBA_PROTO_PREFIX "ProfileNotFound",
-	[TBA_PE_POLICY_DENIED] = TBA_PROTO_PREFIX "PolicyDenied",
-	[TBA_PE_LOCKED] = TBA_PROTO_PREFIX "Locked",
-	[TBA_PE_TOKEN_ERROR] = TBA_PROTO_PREFIX "TokenError",
-	[TBA_PE_PIN_INCORRECT] = TBA_PROTO_PREFIX "PinIncorrect",
-	[TBA_PE_AUDIT_FAILED] = TBA_PROTO_PREFIX "AuditFailed",
-	[TBA_PE_AUTHORIZATION_FAILED] = TBA_PROTO_PREFIX "AuthorizationFailed",
+    [TBA_PE_INVALID_REQUEST] = TBA_PROTO_PREFIX "InvalidRequest",
+    [TBA_PE_MESSAGE_TOO_LARGE] = TBA_PROTO_PREFIX "MessageTooLarge",
+    [TBA_PE_METHOD_NOT_FOUND] = TBA_PROTO_PREFIX "MethodNotFound",
+    [TBA_PE_PROFILE_NOT_FOUND] = TBA_PROTO_PREFIX "ProfileNotFound",
+    [TBA_PE_POLICY_DENIED] = TBA_PROTO_PREFIX "PolicyDenied",
+    [TBA_PE_LOCKED] = TBA_PROTO_PREFIX "Locked",
+    [TBA_PE_TOKEN_ERROR] = TBA_PROTO_PREFIX "TokenError",
+    [TBA_PE_PIN_INCORRECT] = TBA_PROTO_PREFIX "PinIncorrect",
+    [TBA_PE_AUDIT_FAILED] = TBA_PROTO_PREFIX "AuditFailed",
+    [TBA_PE_AUTHORIZATION_FAILED] = TBA_PROTO_PREFIX "AuthorizationFailed",
 };
 
 /* What each method accepts. */
 enum field_type { F_STR, F_INT, F_FORM, F_BOOL };
-enum field_id { FI_PROFILE, FI_METHOD, FI_URL, FI_FORM, FI_TIMESTAMP, FI_NONCE, FI_PIN, FI_RENEW, FI__MAX };
+enum field_id {
+	FI_PROFILE,
+	FI_METHOD,
+	FI_URL,
+	FI_FORM,
+	FI_TIMESTAMP,
+	FI_NONCE,
+	FI_PIN,
+	FI_RENEW,
+	FI__MAX
+};
 
 struct field {
 	const char *name;
 	enum field_type type;
-	size_t max;        /* longest string */
+	size_t max; /* longest string */
 };
 
 static const struct field fields[FI__MAX] = {
-	[FI_PROFILE] = {"profile", F_STR, TBA_PROTO_STR_MAX},
-	[FI_METHOD] = {"method", F_STR, TBA_PROTO_STR_MAX},
-	[FI_URL] = {"url", F_STR, TBA_URL_MAX},
-	[FI_FORM] = {"form", F_FORM, 0},
-	[FI_TIMESTAMP] = {"timestamp", F_INT, 0},
-	[FI_NONCE] = {"nonce", F_STR, TBA_PROTO_STR_MAX},
-	[FI_PIN] = {"pin", F_STR, 1024},
-	[FI_RENEW] = {"renew", F_BOOL, 0},
+    [FI_PROFILE] = {"profile", F_STR, TBA_PROTO_STR_MAX},
+    [FI_METHOD] = {"method", F_STR, TBA_PROTO_STR_MAX},
+    [FI_URL] = {"url", F_STR, TBA_URL_MAX},
+    [FI_FORM] = {"form", F_FORM, 0},
+    [FI_TIMESTAMP] = {"timestamp", F_INT, 0},
+    [FI_NONCE] = {"nonce", F_STR, TBA_PROTO_STR_MAX},
+    [FI_PIN] = {"pin", F_STR, 1024},
+    [FI_RENEW] = {"renew", F_BOOL, 0},
 };
 
 #define B(f) (1u << (f))
@@ -59,16 +69,17 @@ static const struct field fields[FI__MAX] = {
 #define PROTO_PRINT_SLACK 16
 /* allowed[m] / required[m]: bit sets of fields. */
 static const unsigned allowed[TBA_PM__MAX] = {
-	[TBA_PM_SIGN] = B(FI_PROFILE) | B(FI_METHOD) | B(FI_URL) | B(FI_FORM) | B(FI_TIMESTAMP) | B(FI_NONCE),
-	[TBA_PM_PASSPORT] = B(FI_PROFILE) | B(FI_TIMESTAMP) | B(FI_NONCE),
-	[TBA_PM_UNLOCK] = B(FI_PIN),
-	[TBA_PM_ACCESS_TOKEN] = B(FI_PROFILE) | B(FI_RENEW),
+    [TBA_PM_SIGN] =
+	B(FI_PROFILE) | B(FI_METHOD) | B(FI_URL) | B(FI_FORM) | B(FI_TIMESTAMP) | B(FI_NONCE),
+    [TBA_PM_PASSPORT] = B(FI_PROFILE) | B(FI_TIMESTAMP) | B(FI_NONCE),
+    [TBA_PM_UNLOCK] = B(FI_PIN),
+    [TBA_PM_ACCESS_TOKEN] = B(FI_PROFILE) | B(FI_RENEW),
 };
 static const unsigned required[TBA_PM__MAX] = {
-	[TBA_PM_SIGN] = B(FI_PROFILE) | B(FI_METHOD) | B(FI_URL),
-	[TBA_PM_PASSPORT] = B(FI_PROFILE),
-	[TBA_PM_UNLOCK] = B(FI_PIN),
-	[TBA_PM_ACCESS_TOKEN] = B(FI_PROFILE),
+    [TBA_PM_SIGN] = B(FI_PROFILE) | B(FI_METHOD) | B(FI_URL),
+    [TBA_PM_PASSPORT] = B(FI_PROFILE),
+    [TBA_PM_UNLOCK] = B(FI_PIN),
+    [TBA_PM_ACCESS_TOKEN] = B(FI_PROFILE),
 };
 
 const char *
@@ -161,7 +172,7 @@ tba_proto_frame(const void *buf, size_t len, size_t *msglen)
 	}
 	if (len >= TBA_PROTO_MAX)
 		return tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
-	return TBA_ERR_NOT_FOUND;   /* not a failure: read more (no detail) */
+	return TBA_ERR_NOT_FOUND; /* not a failure: read more (no detail) */
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid. */
@@ -221,21 +232,26 @@ proto_scan(const char *msg, size_t len)
 		}
 		if (instr) {
 			if (s[i] < 0x20)
-				return tba_seterr(TBA_ERR_PROTO, "control character in a JSON string");
+				return tba_seterr(
+				    TBA_ERR_PROTO, "control character in a JSON string");
 			if (s[i] == '"')
 				instr = 0;
 			else if (s[i] == '\\') {
 				if (i + 1 >= len)
-					return tba_seterr(TBA_ERR_PROTO, "unterminated JSON string");
-				if (s[i + 1] == 'u' && len - i >= 6 && memcmp(s + i + 2, "0000", 4) == 0)
-					return tba_seterr(TBA_ERR_PROTO, "\\u0000 is not allowed in strings");
+					return tba_seterr(
+					    TBA_ERR_PROTO, "unterminated JSON string");
+				if (s[i + 1] == 'u' && len - i >= 6 &&
+				    memcmp(s + i + 2, "0000", 4) == 0)
+					return tba_seterr(
+					    TBA_ERR_PROTO, "\\u0000 is not allowed in strings");
 				i++; /* the escaped character; a multi-byte one is rejected by cJSON */
 			}
 		} else if (s[i] == '"')
 			instr = 1;
 		else if (s[i] == '[' || s[i] == '{') {
 			if (++depth > TBA_PROTO_DEPTH)
-				return tba_seterr(TBA_ERR_PROTO, "JSON nested deeper than %d", TBA_PROTO_DEPTH);
+				return tba_seterr(
+				    TBA_ERR_PROTO, "JSON nested deeper than %d", TBA_PROTO_DEPTH);
 		} else if (s[i] == ']' || s[i] == '}')
 			depth--;
 		i++;
@@ -281,7 +297,8 @@ tba_proto_int(const cJSON *v, const char *name, int64_t *out)
 		return tba_seterr(TBA_ERR_PROTO, "parameter %s must be an integer", name);
 	d = v->valuedouble;
 	if (!(d >= 0 && d <= (double)TBA_PROTO_INT_MAX) || (double)(int64_t)d != d)
-		return tba_seterr(TBA_ERR_PROTO, "parameter %s must be an integer from 0 to 2^53-1", name);
+		return tba_seterr(
+		    TBA_ERR_PROTO, "parameter %s must be an integer from 0 to 2^53-1", name);
 	*out = (int64_t)d;
 	return TBA_OK;
 }
@@ -293,16 +310,21 @@ get_form(const cJSON *v, struct tba_params *form)
 	tba_err r;
 
 	if (!cJSON_IsArray(v))
-		return tba_seterr(TBA_ERR_PROTO, "parameter form must be an array of [name, value] pairs");
-	cJSON_ArrayForEach(pair, v) {
+		return tba_seterr(
+		    TBA_ERR_PROTO, "parameter form must be an array of [name, value] pairs");
+	cJSON_ArrayForEach(pair, v)
+	{
 		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 ||
 		    !cJSON_IsString(pair->child) || !cJSON_IsString(pair->child->next))
-			return tba_seterr(TBA_ERR_PROTO, "each form entry must be [name, value] with two strings");
+			return tba_seterr(TBA_ERR_PROTO,
+			    "each form entry must be [name, value] with two strings");
 		if (form->n >= TBA_PARAMS_MAX)
-			return tba_seterr(TBA_ERR_PROTO, "more than %d form parameters", TBA_PARAMS_MAX);
+			return tba_seterr(
+			    TBA_ERR_PROTO, "more than %d form parameters", TBA_PARAMS_MAX);
 		r = tba_params_add(form, pair->child->valuestring, pair->child->next->valuestring);
 		if (r != TBA_OK)
-			return r == TBA_ERR_NOMEM ? r : tba_seterr(TBA_ERR_PROTO, "bad form parameter");
+			return r == TBA_ERR_NOMEM ? r
+						  : tba_seterr(TBA_ERR_PROTO, "bad form parameter");
 	}
 	return TBA_OK;
 }
@@ -317,7 +339,8 @@ parse_params(const cJSON *params, struct tba_proto_req *req)
 
 	if (params == NULL)
 		goto check;
-	cJSON_ArrayForEach(v, params) {
+	cJSON_ArrayForEach(v, params)
+	{
 		for (f = 0; f < FI__MAX; f++) {
 			if ((allowed[req->method] & B(f)) && strcmp(v->string, fields[f].name) == 0)
 				break;
@@ -326,15 +349,18 @@ parse_params(const cJSON *params, struct tba_proto_req *req)
 			return tba_seterr(TBA_ERR_PROTO, "%s takes no parameter '%.64s'",
 			    method_names[req->method], v->string);
 		if (seen & B(f))
-			return tba_seterr(TBA_ERR_PROTO, "parameter %s given twice", fields[f].name);
+			return tba_seterr(
+			    TBA_ERR_PROTO, "parameter %s given twice", fields[f].name);
 		seen |= B(f);
 		switch (fields[f].type) {
 		case F_STR:
 			if (!cJSON_IsString(v))
-				return tba_seterr(TBA_ERR_PROTO, "parameter %s must be a string", fields[f].name);
+				return tba_seterr(
+				    TBA_ERR_PROTO, "parameter %s must be a string", fields[f].name);
 			if (strlen(v->valuestring) > fields[f].max)
-				return tba_seterr(TBA_ERR_PROTO, "parameter %s is longer than %zu bytes",
-				    fields[f].name, fields[f].max);
+				return tba_seterr(TBA_ERR_PROTO,
+				    "parameter %s is longer than %zu bytes", fields[f].name,
+				    fields[f].max);
 			break;
 		case F_INT:
 			if ((r = tba_proto_int(v, fields[f].name, &req->timestamp)) != TBA_OK)
@@ -348,18 +374,29 @@ parse_params(const cJSON *params, struct tba_proto_req *req)
 			break;
 		case F_BOOL:
 			if (!cJSON_IsBool(v))
-				return tba_seterr(TBA_ERR_PROTO, "parameter %s must be true or false",
-				    fields[f].name);
+				return tba_seterr(TBA_ERR_PROTO,
+				    "parameter %s must be true or false", fields[f].name);
 			req->renew = cJSON_IsTrue(v);
 			break;
 		}
 		switch (f) {
-		case FI_PROFILE: req->profile = v->valuestring; break;
-		case FI_METHOD: req->http_method = v->valuestring; break;
-		case FI_URL: req->url = v->valuestring; break;
-		case FI_NONCE: req->nonce = v->valuestring; break;
-		case FI_PIN: req->pin = v->valuestring; break;
-		default: break;
+		case FI_PROFILE:
+			req->profile = v->valuestring;
+			break;
+		case FI_METHOD:
+			req->http_method = v->valuestring;
+			break;
+		case FI_URL:
+			req->url = v->valuestring;
+			break;
+		case FI_NONCE:
+			req->nonce = v->valuestring;
+			break;
+		case FI_PIN:
+			req->pin = v->valuestring;
+			break;
+		default:
+			break;
 		}
 	}
 check:
@@ -372,8 +409,8 @@ check:
 }
 
 tba_err
-tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
-    enum tba_proto_ename *ename)
+tba_proto_parse_request(
+    const char *msg, size_t len, struct tba_proto_req *out, enum tba_proto_ename *ename)
 {
 	struct tba_proto_req req;
 	const cJSON *v, *method = NULL, *params = NULL;
@@ -388,14 +425,17 @@ tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
 	*ename = TBA_PE_INVALID_REQUEST;
 	if ((r = proto_json(msg, len, &req.json)) != TBA_OK)
 		goto out;
-	cJSON_ArrayForEach(v, req.json) {
+	cJSON_ArrayForEach(v, req.json)
+	{
 		if (strcmp(v->string, "method") == 0 && method == NULL)
 			method = v;
 		else if (strcmp(v->string, "parameters") == 0 && params == NULL)
 			params = v;
 		else {
-			r = tba_seterr(TBA_ERR_PROTO, "unexpected or repeated key '%.64s' in the "
-			    "request", v->string);
+			r = tba_seterr(TBA_ERR_PROTO,
+			    "unexpected or repeated key '%.64s' in the "
+			    "request",
+			    v->string);
 			goto out;
 		}
 	}
@@ -422,7 +462,7 @@ tba_proto_parse_request(const char *msg, size_t len, struct tba_proto_req *out,
 	}
 	req.method = (enum tba_proto_method)i;
 	if ((r = parse_params(params, &req)) != TBA_OK)
-		goto out;   /* TBA_ERR_PROTO or TBA_ERR_NOMEM, with its detail */
+		goto out; /* TBA_ERR_PROTO or TBA_ERR_NOMEM, with its detail */
 	*out = req;
 	memset(&req, 0, sizeof(req));
 	r = TBA_OK;
@@ -486,15 +526,15 @@ proto_print(const cJSON *params, struct tba_buf *out, size_t most)
 			return r;
 		/* cJSON 1.7.15 declares the item non-const; it only reads it. */
 		if (cJSON_PrintPreallocated((cJSON *)params, out->data + out->len,
-		    (int)(room + PROTO_PRINT_SLACK), 0)) {
+			(int)(room + PROTO_PRINT_SLACK), 0)) {
 			out->len += strlen(out->data + out->len);
 			return TBA_OK;
 		}
-		tba_wipe(out->data + out->len, room + PROTO_PRINT_SLACK);   /* a partial reply */
+		tba_wipe(out->data + out->len, room + PROTO_PRINT_SLACK); /* a partial reply */
 		out->data[out->len] = '\0';
 		if (room == most)
-			return tba_seterr(TBA_ERR_TOO_LARGE, "message longer than %d bytes",
-			    TBA_PROTO_MAX);
+			return tba_seterr(
+			    TBA_ERR_TOO_LARGE, "message longer than %d bytes", TBA_PROTO_MAX);
 		room = most;
 	}
 }
@@ -589,8 +629,8 @@ tba_proto_error(enum tba_proto_ename e, const char *message, struct tba_buf *out
 }
 
 tba_err
-tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON *extra,
-    struct tba_buf *out)
+tba_proto_error_params(
+    enum tba_proto_ename e, const char *message, const cJSON *extra, struct tba_buf *out)
 {
 	cJSON *j = NULL, *p, *dup;
 	const cJSON *v;
@@ -606,7 +646,8 @@ tba_proto_error_params(enum tba_proto_ename e, const char *message, const cJSON 
 		r = tba_nomem();
 		goto out;
 	}
-	cJSON_ArrayForEach(v, extra) {
+	cJSON_ArrayForEach(v, extra)
+	{
 		if (v->string == NULL || strcmp(v->string, "message") == 0)
 			continue;
 		if ((dup = cJSON_Duplicate(v, 1)) == NULL) {
@@ -634,8 +675,8 @@ out:
 }
 
 tba_err
-tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
-    enum tba_proto_ename *ename, char **message)
+tba_proto_parse_reply(
+    const char *msg, size_t len, cJSON **params, enum tba_proto_ename *ename, char **message)
 {
 	cJSON *j = NULL, *p = NULL;
 	const cJSON *v, *err = NULL, *m;
@@ -647,7 +688,8 @@ tba_proto_parse_reply(const char *msg, size_t len, cJSON **params,
 	*ename = TBA_PE__MAX;
 	if ((r = proto_json(msg, len, &j)) != TBA_OK)
 		goto out;
-	cJSON_ArrayForEach(v, j) {
+	cJSON_ArrayForEach(v, j)
+	{
 		if (strcmp(v->string, "error") == 0 && err == NULL)
 			err = v;
 		else if (strcmp(v->string, "parameters") == 0 && p == NULL)

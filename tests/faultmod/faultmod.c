@@ -46,31 +46,31 @@ struct fault_rule {
 	CK_RV rv;
 	long count;
 	int sticky;
-	unsigned hang;   /* seconds to block before failing (CODE "hang=N") */
+	unsigned hang; /* seconds to block before failing (CODE "hang=N") */
 };
 
 static const struct {
 	const char *name;
 	CK_RV rv;
 } fault_codes[] = {
-	{ "CKR_OK", CKR_OK },
-	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR },
-	{ "CKR_DEVICE_ERROR", CKR_DEVICE_ERROR },
-	{ "CKR_DEVICE_REMOVED", CKR_DEVICE_REMOVED },
-	{ "CKR_SESSION_HANDLE_INVALID", CKR_SESSION_HANDLE_INVALID },
-	{ "CKR_SESSION_CLOSED", CKR_SESSION_CLOSED },
-	{ "CKR_USER_NOT_LOGGED_IN", CKR_USER_NOT_LOGGED_IN },
-	{ "CKR_TOKEN_NOT_PRESENT", CKR_TOKEN_NOT_PRESENT },
-	{ "CKR_CRYPTOKI_NOT_INITIALIZED", CKR_CRYPTOKI_NOT_INITIALIZED },
-	{ "CKR_PIN_INCORRECT", CKR_PIN_INCORRECT },
-	{ "CKR_PIN_LOCKED", CKR_PIN_LOCKED },
-	{ "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
+    {"CKR_OK", CKR_OK},
+    {"CKR_GENERAL_ERROR", CKR_GENERAL_ERROR},
+    {"CKR_DEVICE_ERROR", CKR_DEVICE_ERROR},
+    {"CKR_DEVICE_REMOVED", CKR_DEVICE_REMOVED},
+    {"CKR_SESSION_HANDLE_INVALID", CKR_SESSION_HANDLE_INVALID},
+    {"CKR_SESSION_CLOSED", CKR_SESSION_CLOSED},
+    {"CKR_USER_NOT_LOGGED_IN", CKR_USER_NOT_LOGGED_IN},
+    {"CKR_TOKEN_NOT_PRESENT", CKR_TOKEN_NOT_PRESENT},
+    {"CKR_CRYPTOKI_NOT_INITIALIZED", CKR_CRYPTOKI_NOT_INITIALIZED},
+    {"CKR_PIN_INCORRECT", CKR_PIN_INCORRECT},
+    {"CKR_PIN_LOCKED", CKR_PIN_LOCKED},
+    {"CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED},
 };
 
 static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
-static CK_FUNCTION_LIST_PTR real;      /* the wrapped module's list */
-static CK_FUNCTION_LIST fault_list;    /* ours: real's, with wrappers put in */
-static CK_RV gone_rv;                  /* non-zero: a sticky fault is active */
+static CK_FUNCTION_LIST_PTR real;   /* the wrapped module's list */
+static CK_FUNCTION_LIST fault_list; /* ours: real's, with wrappers put in */
+static CK_RV gone_rv;               /* non-zero: a sticky fault is active */
 
 static int
 fault_code_parse(const char *s, CK_RV *out)
@@ -162,7 +162,8 @@ fault_rules_write(const char *path, const struct fault_rule *rules, size_t nr)
 		return;
 	for (i = 0; i < nr; i++)
 		if (rules[i].hang > 0)
-			fprintf(f, "%s hang=%u %ld\n", rules[i].func, rules[i].hang, rules[i].count);
+			fprintf(
+			    f, "%s hang=%u %ld\n", rules[i].func, rules[i].hang, rules[i].count);
 		else
 			fprintf(f, "%s 0x%lx %ld%s\n", rules[i].func, (unsigned long)rules[i].rv,
 			    rules[i].count, rules[i].sticky ? " sticky" : "");
@@ -180,7 +181,9 @@ fault_log(const char *func, CK_RV rv, int injected)
 	if (path == NULL)
 		return;
 	n = snprintf(line, sizeof(line), "%s 0x%lx%s\n", func, (unsigned long)rv,
-	    injected == 2 ? " hanging" : injected ? " injected" : "");
+	    injected == 2  ? " hanging"
+		: injected ? " injected"
+			   : "");
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return;
 	/* O_APPEND and one write() per line: lines from threads never interleave. */
@@ -228,7 +231,7 @@ out:
 	pthread_mutex_unlock(&fault_lock);
 	if (hang > 0) {
 		fault_log(func, 0, 2);
-		sleep(hang);   /* outside the lock: other threads' calls go on */
+		sleep(hang); /* outside the lock: other threads' calls go on */
 	}
 	return hit;
 }
@@ -237,17 +240,17 @@ out:
  * One wrapper per call the agent makes: check for a fault, else forward.
  * PARAMS is the parameter list, ARGS the same names as call arguments.
  */
-#define FAULT_WRAP(name, params, args)                                   \
-	static CK_RV fault_##name params                                 \
-	{                                                                \
-		CK_RV rv;                                                \
-		if (fault_check(#name, &rv)) {                           \
-			fault_log(#name, rv, 1);                         \
-			return rv;                                       \
-		}                                                        \
-		rv = real->name args;                                    \
-		fault_log(#name, rv, 0);                                 \
-		return rv;                                               \
+#define FAULT_WRAP(name, params, args) \
+	static CK_RV fault_##name params \
+	{ \
+		CK_RV rv; \
+		if (fault_check(#name, &rv)) { \
+			fault_log(#name, rv, 1); \
+			return rv; \
+		} \
+		rv = real->name args; \
+		fault_log(#name, rv, 0); \
+		return rv; \
 	}
 
 FAULT_WRAP(C_Finalize, (CK_VOID_PTR r), (r))
@@ -255,25 +258,24 @@ FAULT_WRAP(C_GetInfo, (CK_INFO_PTR i), (i))
 FAULT_WRAP(C_GetSlotList, (CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR c), (p, l, c))
 FAULT_WRAP(C_GetSlotInfo, (CK_SLOT_ID s, CK_SLOT_INFO_PTR i), (s, i))
 FAULT_WRAP(C_GetTokenInfo, (CK_SLOT_ID s, CK_TOKEN_INFO_PTR i), (s, i))
-FAULT_WRAP(C_GetMechanismInfo, (CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i),
-    (s, t, i))
-FAULT_WRAP(C_OpenSession, (CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR a, CK_NOTIFY n,
-    CK_SESSION_HANDLE_PTR h), (s, f, a, n, h))
+FAULT_WRAP(
+    C_GetMechanismInfo, (CK_SLOT_ID s, CK_MECHANISM_TYPE t, CK_MECHANISM_INFO_PTR i), (s, t, i))
+FAULT_WRAP(C_OpenSession,
+    (CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR a, CK_NOTIFY n, CK_SESSION_HANDLE_PTR h),
+    (s, f, a, n, h))
 FAULT_WRAP(C_CloseSession, (CK_SESSION_HANDLE h), (h))
 FAULT_WRAP(C_CloseAllSessions, (CK_SLOT_ID s), (s))
 FAULT_WRAP(C_GetSessionInfo, (CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR i), (h, i))
-FAULT_WRAP(C_Login, (CK_SESSION_HANDLE h, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG n),
-    (h, u, p, n))
+FAULT_WRAP(
+    C_Login, (CK_SESSION_HANDLE h, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG n), (h, u, p, n))
 FAULT_WRAP(C_Logout, (CK_SESSION_HANDLE h), (h))
-FAULT_WRAP(C_GetAttributeValue, (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
-    CK_ATTRIBUTE_PTR t, CK_ULONG n), (h, o, t, n))
-FAULT_WRAP(C_FindObjectsInit, (CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n),
-    (h, t, n))
-FAULT_WRAP(C_FindObjects, (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR o, CK_ULONG m,
-    CK_ULONG_PTR n), (h, o, m, n))
+FAULT_WRAP(C_GetAttributeValue,
+    (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n), (h, o, t, n))
+FAULT_WRAP(C_FindObjectsInit, (CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n), (h, t, n))
+FAULT_WRAP(C_FindObjects, (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR o, CK_ULONG m, CK_ULONG_PTR n),
+    (h, o, m, n))
 FAULT_WRAP(C_FindObjectsFinal, (CK_SESSION_HANDLE h), (h))
-FAULT_WRAP(C_SignInit, (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k),
-    (h, m, k))
+FAULT_WRAP(C_SignInit, (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k), (h, m, k))
 FAULT_WRAP(C_SignUpdate, (CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n), (h, d, n))
 FAULT_WRAP(C_SignFinal, (CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG_PTR n), (h, s, n))
 

@@ -46,8 +46,10 @@ static struct tba_profile prof;
 static void
 die(const char *what, tba_err r)
 {
-	fprintf(stderr, "fuzz_dispatch: %s: %s (run it through tests/fuzz/run, which makes the "
-	    "token)\n", what, tba_errmsg(r));
+	fprintf(stderr,
+	    "fuzz_dispatch: %s: %s (run it through tests/fuzz/run, which makes the "
+	    "token)\n",
+	    what, tba_errmsg(r));
 	exit(1);
 }
 
@@ -59,8 +61,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	tba_err r;
 
 	tba_log_init("fuzz_dispatch", TBA_LOG_ERROR);
-	if ((r = tba_hmac_oauth_key(FZ_CS, strlen(FZ_CS), FZ_TS, strlen(FZ_TS), &key, &keylen,
-	    &keycap)) != TBA_OK)
+	if ((r = tba_hmac_oauth_key(
+		 FZ_CS, strlen(FZ_CS), FZ_TS, strlen(FZ_TS), &key, &keylen, &keycap)) != TBA_OK)
 		die("key", r);
 	if ((r = tba_token_open(uri, &t)) != TBA_OK)
 		die("token", r);
@@ -109,7 +111,8 @@ check_mac(const char *text, const char *sig, const char *what)
 
 	FUZZ_ASSERT(text != NULL && sig != NULL, "%s reply lacks fields", what);
 	FUZZ_ASSERT(tba_hmac_soft(TBA_SIG_HMAC_SHA256, key, keylen, text, strlen(text), mac,
-	    &maclen) == TBA_OK, "soft HMAC");
+			&maclen) == TBA_OK,
+	    "soft HMAC");
 	tba_buf_init(&b64, 256);
 	FUZZ_ASSERT(tba_base64(mac, maclen, &b64) == TBA_OK, "base64");
 	FUZZ_ASSERT(strcmp(tba_buf_str(&b64), sig) == 0, "WRONG %s signature %s over <%s>", what,
@@ -138,7 +141,7 @@ check_policy(const char *url)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct peer peer = { 1000, 4242 };
+	static const struct peer peer = {1000, 4242};
 	struct tba_proto_req q;
 	enum tba_proto_ename en, ren;
 	struct tba_buf out, pb;
@@ -168,17 +171,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_policy(q.url);
 		bs = jstr(params, "base_string");
 		FUZZ_ASSERT(bs != NULL && strncmp(bs, q.http_method, strlen(q.http_method)) == 0 &&
-		    bs[strlen(q.http_method)] == '&', "base string <%s> for %s", bs, q.http_method);
+			bs[strlen(q.http_method)] == '&',
+		    "base string <%s> for %s", bs, q.http_method);
 		check_mac(bs, jstr(params, "signature"), "Sign");
 	}
 	if (pr == TBA_OK && r == TBA_OK && q.method == TBA_PM_PASSPORT) {
 		ts = cJSON_GetObjectItemCaseSensitive(params, "timestamp");
 		FUZZ_ASSERT(cJSON_IsNumber(ts) && jstr(params, "nonce") != NULL &&
-		    jstr(params, "account") != NULL, "Passport reply lacks fields");
+			jstr(params, "account") != NULL,
+		    "Passport reply lacks fields");
 		FUZZ_ASSERT(tba_proto_int(ts, "timestamp", &t) == TBA_OK, "Passport timestamp");
 		tba_buf_init(&pb, 4096);
 		FUZZ_ASSERT(tba_passport_base_string(jstr(params, "account"), prof.consumer_key,
-		    prof.token_id, jstr(params, "nonce"), t, &pb) == TBA_OK, "passport base");
+				prof.token_id, jstr(params, "nonce"), t, &pb) == TBA_OK,
+		    "passport base");
 		check_mac(tba_buf_str(&pb), jstr(params, "signature"), "Passport");
 		tba_buf_free(&pb);
 	}

@@ -31,8 +31,8 @@ value_ok(const char *v, const char *line, size_t linelen, const char *what)
 	FUZZ_ASSERT(v[0] != ' ' && v[0] != '\t', "%s value <%s> starts blank", what, v);
 	/* A NUL inside the line cuts the C string short of the trimmed end. */
 	if (memchr(line, '\0', linelen) == NULL)
-		FUZZ_ASSERT(strchr("\r\n \t", v[n - 1]) == NULL, "%s value <%s> ends blank",
-		    what, v);
+		FUZZ_ASSERT(
+		    strchr("\r\n \t", v[n - 1]) == NULL, "%s value <%s> ends blank", what, v);
 }
 
 int

@@ -66,10 +66,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    tba_buf_str(&pe));
 	/* A NUL encodes as %00, which decoding refuses by contract. */
 	if (memchr(data, '\0', size) == NULL) {
-		FUZZ_ASSERT(tba_pct_decode(tba_buf_str(&pe), pe.len, 0, &dec) == TBA_OK,
-		    "decode encoding");
-		FUZZ_ASSERT(strlen(dec) == size && memcmp(dec, data, size) == 0,
-		    "decode(encode(x)) != x");
+		FUZZ_ASSERT(
+		    tba_pct_decode(tba_buf_str(&pe), pe.len, 0, &dec) == TBA_OK, "decode encoding");
+		FUZZ_ASSERT(
+		    strlen(dec) == size && memcmp(dec, data, size) == 0, "decode(encode(x)) != x");
 	}
 	free(dec);
 
@@ -78,13 +78,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < p.n; i++)
 		FUZZ_ASSERT(p.v[i].name != NULL && p.v[i].value != NULL, "param %zu", i);
 	FUZZ_ASSERT(tba_params_encode(&p, &e) == TBA_OK, "encode %zu params", p.n);
-	FUZZ_ASSERT(tba_params_parse(&p2, tba_buf_str(&e), e.len) == TBA_OK,
-	    "re-parse <%s>", tba_buf_str(&e));
+	FUZZ_ASSERT(tba_params_parse(&p2, tba_buf_str(&e), e.len) == TBA_OK, "re-parse <%s>",
+	    tba_buf_str(&e));
 	/* An empty name and value encode as "=", a non-empty piece: counts match. */
 	FUZZ_ASSERT(p.n == p2.n, "%zu params became %zu via <%s>", p.n, p2.n, tba_buf_str(&e));
 	for (i = 0; i < p.n; i++)
 		FUZZ_ASSERT(strcmp(p.v[i].name, p2.v[i].name) == 0 &&
-		    strcmp(p.v[i].value, p2.v[i].value) == 0, "param %zu changed", i);
+			strcmp(p.v[i].value, p2.v[i].value) == 0,
+		    "param %zu changed", i);
 	FUZZ_ASSERT(tba_params_encode(&p2, &e2) == TBA_OK, "encode 2");
 	FUZZ_ASSERT(e.len == e2.len && strcmp(tba_buf_str(&e), tba_buf_str(&e2)) == 0,
 	    "encoding not a fixed point");

@@ -36,7 +36,8 @@ same_profile(const struct tba_profile *a, const struct tba_profile *b)
 	FUZZ_ASSERT(a->not_after == b->not_after, "not_after");
 	FUZZ_ASSERT(a->has_next == b->has_next, "rotation pending");
 	FUZZ_ASSERT(memcmp(a->next_key_id, b->next_key_id, sizeof(a->next_key_id)) == 0 &&
-	    a->next_not_after == b->next_not_after, "next key");
+		a->next_not_after == b->next_not_after,
+	    "next key");
 }
 
 int

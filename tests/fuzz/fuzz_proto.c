@@ -55,7 +55,7 @@ check_request(const char *msg, size_t len)
 	FUZZ_ASSERT(tba_proto_frame(out.data, out.len, &n) == TBA_OK && n == out.len - 1,
 	    "re-encoded request does not frame");
 	if (out.len > TBA_PROTO_MAX)
-		goto out;  /* whitespace removed can only shrink; a longer one is cJSON's numbers */
+		goto out; /* whitespace removed can only shrink; a longer one is cJSON's numbers */
 	r = tba_proto_parse_request(out.data, n, &req2, &en2);
 	FUZZ_ASSERT(r == TBA_OK, "re-encoded <%s> refused: %s", out.data, tba_errmsg(r));
 	FUZZ_ASSERT(req.method == req2.method, "method changed");
@@ -65,7 +65,8 @@ check_request(const char *msg, size_t len)
 	same_str(req.nonce, req2.nonce, "nonce");
 	same_str(req.pin, req2.pin, "pin");
 	FUZZ_ASSERT(req.has_timestamp == req2.has_timestamp &&
-	    (!req.has_timestamp || req.timestamp == req2.timestamp), "timestamp changed");
+		(!req.has_timestamp || req.timestamp == req2.timestamp),
+	    "timestamp changed");
 	FUZZ_ASSERT(req.has_form == req2.has_form && req.form.n == req2.form.n, "form changed");
 	for (i = 0; i < req.form.n; i++) {
 		same_str(req.form.v[i].name, req2.form.v[i].name, "form name");
@@ -90,7 +91,8 @@ check_reply(const char *msg, size_t len)
 	tba_buf_init(&out, 4 * TBA_PROTO_MAX);
 	r = tba_proto_parse_reply(msg, len, &params, &en, &message);
 	FUZZ_ASSERT(r == TBA_OK || r == TBA_ERR_REMOTE || r == TBA_ERR_PROTO ||
-	    r == TBA_ERR_TOO_LARGE || r == TBA_ERR_NOMEM, "parse_reply: %d", r);
+		r == TBA_ERR_TOO_LARGE || r == TBA_ERR_NOMEM,
+	    "parse_reply: %d", r);
 	if (r == TBA_OK) {
 		FUZZ_ASSERT(params != NULL && cJSON_IsObject(params), "parameters not an object");
 		FUZZ_ASSERT(tba_proto_reply(params, &out) == TBA_OK, "re-encode reply");
@@ -104,10 +106,11 @@ check_reply(const char *msg, size_t len)
 		if (en < TBA_PE__MAX) {
 			/* Our own encoder, fed the peer's message, must be readable. */
 			FUZZ_ASSERT(tba_proto_error(en, message, &out) == TBA_OK, "error encode");
-			FUZZ_ASSERT(tba_proto_frame(out.data, out.len, &n) == TBA_OK, "frame error");
+			FUZZ_ASSERT(
+			    tba_proto_frame(out.data, out.len, &n) == TBA_OK, "frame error");
 			r = tba_proto_parse_reply(out.data, n, &params2, &en2, &message2);
-			FUZZ_ASSERT(r == TBA_ERR_REMOTE && en2 == en, "error <%s> read back as %d/%d",
-			    out.data, r, (int)en2);
+			FUZZ_ASSERT(r == TBA_ERR_REMOTE && en2 == en,
+			    "error <%s> read back as %d/%d", out.data, r, (int)en2);
 		}
 	}
 	cJSON_Delete(params);
@@ -159,11 +162,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (len > 0) {
 			r = tba_proto_frame(msg, len, &n);
 			if (r != TBA_OK) {
-				FUZZ_ASSERT(r == TBA_ERR_NOT_FOUND || r == TBA_ERR_TOO_LARGE, "frame %d", r);
-				FUZZ_ASSERT(r != TBA_ERR_TOO_LARGE || len >= TBA_PROTO_MAX, "too large early");
+				FUZZ_ASSERT(r == TBA_ERR_NOT_FOUND || r == TBA_ERR_TOO_LARGE,
+				    "frame %d", r);
+				FUZZ_ASSERT(r != TBA_ERR_TOO_LARGE || len >= TBA_PROTO_MAX,
+				    "too large early");
 				break;
 			}
-			FUZZ_ASSERT(n < len && msg[n] == '\0' && n < TBA_PROTO_MAX, "frame length %zu", n);
+			FUZZ_ASSERT(
+			    n < len && msg[n] == '\0' && n < TBA_PROTO_MAX, "frame length %zu", n);
 			check_request(msg, n);
 			msg += n + 1;
 			len -= n + 1;

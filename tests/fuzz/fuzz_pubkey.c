@@ -35,8 +35,9 @@ fuzz_ec(enum tba_jwt_alg alg, const uint8_t *d, size_t n)
 		return;
 	}
 	FUZZ_ASSERT(tba_pubkey_check(k, alg) == TBA_OK, "accepted EC key does not fit its alg");
-	FUZZ_ASSERT(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt),
-	    &len) == 1, "no encoded point");
+	FUZZ_ASSERT(
+	    EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &len) == 1,
+	    "no encoded point");
 	FUZZ_ASSERT(len == n ? memcmp(pt, d, n) == 0 : len < n && memcmp(pt, d + n - len, len) == 0,
 	    "the point read back is not the input's");
 	EVP_PKEY_free(k);
@@ -60,13 +61,15 @@ fuzz_rsa(const uint8_t *d, size_t n)
 		FUZZ_ASSERT(k == NULL, "refused RSA key left a key");
 		return;
 	}
-	FUZZ_ASSERT(tba_pubkey_check(k, TBA_ALG_PS256) == TBA_OK, "accepted RSA key unfit for PS256");
+	FUZZ_ASSERT(
+	    tba_pubkey_check(k, TBA_ALG_PS256) == TBA_OK, "accepted RSA key unfit for PS256");
 	FUZZ_ASSERT(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &bn) == 1, "no modulus");
 	len = BN_bn2bin(bn, mod);
 	while (skip < nlen && d[2 + skip] == 0)
 		skip++;
-	FUZZ_ASSERT(len > 0 && (size_t)len == nlen - skip && memcmp(mod, d + 2 + skip, (size_t)len) ==
-	    0, "the modulus read back is not the input's");
+	FUZZ_ASSERT(
+	    len > 0 && (size_t)len == nlen - skip && memcmp(mod, d + 2 + skip, (size_t)len) == 0,
+	    "the modulus read back is not the input's");
 	BN_free(bn);
 	EVP_PKEY_free(k);
 }

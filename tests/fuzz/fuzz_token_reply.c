@@ -42,7 +42,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = strlen(r.access_token);
 		FUZZ_ASSERT(n > 0 && n <= size && n <= TBA_JWT_TOKEN_MAX, "token length %zu", n);
 		for (i = 0; i < n; i++)
-			FUZZ_ASSERT(r.access_token[i] > 0x20 && r.access_token[i] < 0x7f, "token byte");
+			FUZZ_ASSERT(
+			    r.access_token[i] > 0x20 && r.access_token[i] < 0x7f, "token byte");
 		FUZZ_ASSERT(r.expires_in >= 1 && r.expires_in <= TBA_JWT_EXPIRES_MAX, "lifetime");
 		FUZZ_ASSERT(strcmp(r.token_type, "Bearer") == 0, "type %s", r.token_type);
 		printable(r.scope, "scope");
@@ -53,7 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			printable(r.error, "error");
 			printable(r.error_description, "error_description");
 		} else
-			FUZZ_ASSERT(e == TBA_ERR_PROTO || e == TBA_ERR_NOMEM, "unexpected code %d", e);
+			FUZZ_ASSERT(
+			    e == TBA_ERR_PROTO || e == TBA_ERR_NOMEM, "unexpected code %d", e);
 	}
 	tba_jwt_reply_free(&r);
 	free(body);

@@ -49,7 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(t.label, sizeof(t.label), "fuzz");
 		if (tba_token_get_pin(&t, &pin, &pinlen, &pincap) == TBA_OK) {
 			FUZZ_ASSERT(pinlen == strlen(val) && memcmp(pin, val, pinlen) == 0 &&
-			    pin[pinlen] == '\0', "PIN differs from pin-value=");
+				pin[pinlen] == '\0',
+			    "PIN differs from pin-value=");
 			tba_secfree(pin, pincap);
 		}
 	}

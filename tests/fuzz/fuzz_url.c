@@ -21,7 +21,7 @@ same_params(const struct tba_params *a, const struct tba_params *b, const char *
 	FUZZ_ASSERT(a->n == b->n, "%zu vs %zu query params for <%s>", a->n, b->n, url);
 	for (i = 0; i < a->n; i++) {
 		FUZZ_ASSERT(strcmp(a->v[i].name, b->v[i].name) == 0 &&
-		    strcmp(a->v[i].value, b->v[i].value) == 0,
+			strcmp(a->v[i].value, b->v[i].value) == 0,
 		    "param %zu differs after re-parse of <%s>", i, url);
 	}
 }
@@ -48,8 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tba_url_parse(s, &u) != TBA_OK)
 		goto out;
 	FUZZ_ASSERT(u.scheme != NULL && u.host != NULL && u.path != NULL, "missing part <%s>", s);
-	FUZZ_ASSERT(strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0,
-	    "scheme %s", u.scheme);
+	FUZZ_ASSERT(
+	    strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0, "scheme %s", u.scheme);
 	FUZZ_ASSERT(u.path[0] == '/', "path <%s> of <%s>", u.path, s);
 	FUZZ_ASSERT(tba_url_base_uri(&u, &base) == TBA_OK, "base URI of <%s>", s);
 	FUZZ_ASSERT(tba_url_normalized(&u, &norm) == TBA_OK, "normalised <%s>", s);
@@ -80,7 +80,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	same_params(&u.query_params, &u2.query_params, s);
 	FUZZ_ASSERT(tba_url_normalized(&u2, &norm2) == TBA_OK, "normalised 2");
 	FUZZ_ASSERT(strcmp(tba_buf_str(&norm), tba_buf_str(&norm2)) == 0,
-	    "normalising is not idempotent: <%s> then <%s>", tba_buf_str(&norm), tba_buf_str(&norm2));
+	    "normalising is not idempotent: <%s> then <%s>", tba_buf_str(&norm),
+	    tba_buf_str(&norm2));
 out:
 	tba_url_free(&u);
 	tba_url_free(&u2);

@@ -48,7 +48,8 @@ read_secret(char *buf, size_t bufsz, size_t *len)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: oauth_sign --method M --url URL --consumer-key K --token T "
+	fprintf(stderr,
+	    "usage: oauth_sign --method M --url URL --consumer-key K --token T "
 	    "--nonce N --timestamp TS [--signature-method NAME] [--realm R] "
 	    "[--form NAME=VALUE]... < secrets\n");
 }
@@ -57,16 +58,16 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "method", required_argument, NULL, 'm' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "consumer-key", required_argument, NULL, 'c' },
-		{ "token", required_argument, NULL, 't' },
-		{ "nonce", required_argument, NULL, 'n' },
-		{ "timestamp", required_argument, NULL, 's' },
-		{ "signature-method", required_argument, NULL, 'S' },
-		{ "realm", required_argument, NULL, 'r' },
-		{ "form", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+	    {"method", required_argument, NULL, 'm'},
+	    {"url", required_argument, NULL, 'u'},
+	    {"consumer-key", required_argument, NULL, 'c'},
+	    {"token", required_argument, NULL, 't'},
+	    {"nonce", required_argument, NULL, 'n'},
+	    {"timestamp", required_argument, NULL, 's'},
+	    {"signature-method", required_argument, NULL, 'S'},
+	    {"realm", required_argument, NULL, 'r'},
+	    {"form", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct tba_oauth_req req;
 	char *end;
@@ -92,11 +93,21 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'm': req.method = optarg; break;
-		case 'u': url_s = optarg; break;
-		case 'c': req.consumer_key = optarg; break;
-		case 't': req.token = optarg; break;
-		case 'n': req.nonce = optarg; break;
+		case 'm':
+			req.method = optarg;
+			break;
+		case 'u':
+			url_s = optarg;
+			break;
+		case 'c':
+			req.consumer_key = optarg;
+			break;
+		case 't':
+			req.token = optarg;
+			break;
+		case 'n':
+			req.nonce = optarg;
+			break;
 		case 's':
 			req.timestamp = strtoll(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || req.timestamp < 0) {
@@ -105,8 +116,12 @@ main(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'S': sigm = optarg; break;
-		case 'r': req.realm = optarg; break;
+		case 'S':
+			sigm = optarg;
+			break;
+		case 'r':
+			req.realm = optarg;
+			break;
 		case 'f':
 			/* NAME and VALUE are literal, split at the first '='. */
 			if ((eq = strchr(optarg, '=')) == NULL) {
@@ -139,7 +154,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (read_secret(cs, SECRET_MAX, &cslen) != 0 || read_secret(ts, SECRET_MAX, &tslen) != 0) {
-		fprintf(stderr, "oauth_sign: give the consumer secret and the token secret on two "
+		fprintf(stderr,
+		    "oauth_sign: give the consumer secret and the token secret on two "
 		    "lines of stdin\n");
 		rc = 64;
 		goto out;
@@ -151,8 +167,8 @@ main(int argc, char **argv)
 	req.form = &form;
 	if ((r = tba_oauth_base_string(&req, &base)) != TBA_OK ||
 	    (r = tba_hmac_oauth_key(cs, cslen, ts, tslen, &key, &keylen, &keycap)) != TBA_OK ||
-	    (r = tba_hmac_soft(req.sigmethod, key, keylen, base.data, base.len, mac,
-	    &maclen)) != TBA_OK ||
+	    (r = tba_hmac_soft(req.sigmethod, key, keylen, base.data, base.len, mac, &maclen)) !=
+		TBA_OK ||
 	    (r = tba_base64(mac, maclen, &sig)) != TBA_OK ||
 	    (r = tba_oauth_header(&req, tba_buf_str(&sig), &header)) != TBA_OK ||
 	    (r = tba_url_normalized(&url, &sent)) != TBA_OK)

@@ -42,7 +42,8 @@ tap_is_str(const char *got, const char *want, const char *file, int line, const 
 	tap_line(cond, file, line, fmt, ap);
 	va_end(ap);
 	if (!cond)
-		printf("#   got:  '%s'\n#   want: '%s'\n", got ? got : "(null)", want ? want : "(null)");
+		printf("#   got:  '%s'\n#   want: '%s'\n", got ? got : "(null)",
+		    want ? want : "(null)");
 	return cond;
 }
 

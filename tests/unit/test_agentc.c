@@ -26,9 +26,9 @@ static int lfd = -1;
 /* One exchange: the fake agent reads a request and answers with reply[0..len). */
 struct exchange {
 	const char *reply;
-	size_t len;           /* 0: strlen(reply) + 1 (the NUL) */
-	size_t chunk;         /* >0: sent in pieces of this size */
-	char got[4096];       /* the request as received (without its NUL) */
+	size_t len;     /* 0: strlen(reply) + 1 (the NUL) */
+	size_t chunk;   /* >0: sent in pieces of this size */
+	char got[4096]; /* the request as received (without its NUL) */
 };
 
 static void *
@@ -103,7 +103,8 @@ test_connect(void)
 	if (access(missing, F_OK) == 0)
 		ok(1, "# SKIP an agent's default socket %s exists on this machine", missing);
 	else {
-		is_int(tba_agentc_connect(NULL, &c), TBA_ERR_AGENT, "no socket named, none by default");
+		is_int(tba_agentc_connect(NULL, &c), TBA_ERR_AGENT,
+		    "no socket named, none by default");
 		ok(strstr(tba_errmsg(TBA_ERR_AGENT), "tba-agent") != NULL,
 		    "says how to start one: %s", tba_errmsg(TBA_ERR_AGENT));
 	}
@@ -127,28 +128,33 @@ test_requests(void)
 	    "the reply's parameters");
 	cJSON_Delete(reply);
 	ok(tba_proto_parse_request(x.got, strlen(x.got), &q, &en) == TBA_OK &&
-	    q.method == TBA_PM_SIGN, "the request is a valid Sign: %s", x.got);
+		q.method == TBA_PM_SIGN,
+	    "the request is a valid Sign: %s", x.got);
 	ok(q.has_timestamp && q.timestamp == 1700000000, "timestamp sent as the number 1700000000");
 	ok(strstr(x.got, "\"timestamp\":1700000000") != NULL, "written as an integer");
 	ok(q.nonce != NULL && strcmp(q.nonce, "abcdefgh") == 0, "nonce");
 	ok(q.has_form && q.form.n == 1 && strcmp(q.form.v[0].name, "a b") == 0 &&
-	    strcmp(q.form.v[0].value, "1&2") == 0, "form pairs, as given");
+		strcmp(q.form.v[0].value, "1&2") == 0,
+	    "form pairs, as given");
 	ok(strcmp(q.profile, "prod") == 0 && strcmp(q.http_method, "POST") == 0 &&
-	    strcmp(q.url, "https://h.example/x?q=1") == 0, "profile, method, url");
+		strcmp(q.url, "https://h.example/x?q=1") == 0,
+	    "profile, method, url");
 	tba_proto_req_free(&q);
 
 	memset(x.got, 0, sizeof(x.got));
 	is_int(exchange(&x, "passport", &reply), TBA_OK, "Passport");
 	cJSON_Delete(reply);
 	ok(tba_proto_parse_request(x.got, strlen(x.got), &q, &en) == TBA_OK &&
-	    q.method == TBA_PM_PASSPORT && !q.has_timestamp && q.nonce == NULL &&
-	    strcmp(q.profile, "prod") == 0, "Passport with the agent's clock: %s", x.got);
+		q.method == TBA_PM_PASSPORT && !q.has_timestamp && q.nonce == NULL &&
+		strcmp(q.profile, "prod") == 0,
+	    "Passport with the agent's clock: %s", x.got);
 	tba_proto_req_free(&q);
 
 	x.reply = "{\"parameters\":{}}";
 	is_int(exchange(&x, "unlock", &reply), TBA_OK, "Unlock");
 	ok(tba_proto_parse_request(x.got, strlen(x.got), &q, &en) == TBA_OK &&
-	    q.method == TBA_PM_UNLOCK && strcmp(q.pin, "12\"34") == 0, "the PIN, escaped");
+		q.method == TBA_PM_UNLOCK && strcmp(q.pin, "12\"34") == 0,
+	    "the PIN, escaped");
 	tba_proto_req_free(&q);
 
 	/* A reply that arrives in small pieces. */
@@ -166,10 +172,13 @@ test_errors(void)
 		const char *name;
 		tba_err want;
 	} map[] = {
-		{"PolicyDenied", TBA_ERR_POLICY}, {"ProfileNotFound", TBA_ERR_NOT_FOUND},
-		{"Locked", TBA_ERR_LOCKED}, {"PinIncorrect", TBA_ERR_PIN_INCORRECT},
-		{"TokenError", TBA_ERR_TOKEN}, {"InvalidRequest", TBA_ERR_REMOTE},
-		{"SomethingNew", TBA_ERR_REMOTE},
+	    {"PolicyDenied", TBA_ERR_POLICY},
+	    {"ProfileNotFound", TBA_ERR_NOT_FOUND},
+	    {"Locked", TBA_ERR_LOCKED},
+	    {"PinIncorrect", TBA_ERR_PIN_INCORRECT},
+	    {"TokenError", TBA_ERR_TOKEN},
+	    {"InvalidRequest", TBA_ERR_REMOTE},
+	    {"SomethingNew", TBA_ERR_REMOTE},
 	};
 	struct exchange x;
 	char reply[256];
@@ -179,8 +188,10 @@ test_errors(void)
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		memset(&x, 0, sizeof(x));
-		snprintf(reply, sizeof(reply), "{\"error\":\"io.tba.Agent.%s\",\"parameters\":"
-		    "{\"message\":\"agent says %zu\"}}", map[i].name, i);
+		snprintf(reply, sizeof(reply),
+		    "{\"error\":\"io.tba.Agent.%s\",\"parameters\":"
+		    "{\"message\":\"agent says %zu\"}}",
+		    map[i].name, i);
 		x.reply = reply;
 		r = exchange(&x, "ping", &params);
 		is_int(r, map[i].want, "%s -> %s", map[i].name, tba_strerror(map[i].want));
@@ -204,7 +215,7 @@ test_errors(void)
 	x.reply = "{\"parameters\":{}} trailing";
 	is_int(exchange(&x, "ping", &params), TBA_ERR_PROTO, "malformed reply");
 	ok(strncmp(tba_errmsg(TBA_ERR_PROTO), "malformed reply from the agent: ", 32) == 0 &&
-	    strstr(tba_errmsg(TBA_ERR_PROTO) + 32, "malformed reply") == NULL,
+		strstr(tba_errmsg(TBA_ERR_PROTO) + 32, "malformed reply") == NULL,
 	    "one prefix, not repeated: %s", tba_errmsg(TBA_ERR_PROTO));
 	memset(&x, 0, sizeof(x));
 	x.reply = "{\"parameters\"";
@@ -229,8 +240,8 @@ test_bad_timestamp(void)
 	ok(tba_agentc_connect(sockpath, &c) == TBA_OK, "connect");
 	is_int(tba_agentc_passport(c, "prod", -5, NULL, &reply), TBA_ERR_INVALID,
 	    "a negative timestamp (not -1) is refused before sending");
-	is_int(tba_agentc_passport(c, "prod", TBA_PROTO_INT_MAX + 1, NULL, &reply),
-	    TBA_ERR_INVALID, "past 2^53-1 refused");
+	is_int(tba_agentc_passport(c, "prod", TBA_PROTO_INT_MAX + 1, NULL, &reply), TBA_ERR_INVALID,
+	    "past 2^53-1 refused");
 	ok(reply == NULL, "no reply");
 	is_int(tba_agentc_call(c, "Ping", NULL, &reply), TBA_OK, "the connection is still usable");
 	cJSON_Delete(reply);

@@ -16,7 +16,7 @@ test_appends(void)
 	is_str(tba_buf_str(&b), "", "empty buffer reads as \"\"");
 	ok(b.data == NULL, "nothing allocated before the first append");
 	ok(tba_buf_put(&b, "ab", 2) == TBA_OK && tba_buf_puts(&b, "cd") == TBA_OK &&
-	    tba_buf_putc(&b, 'e') == TBA_OK && tba_buf_putf(&b, "-%d-%s", 42, "x") == TBA_OK,
+		tba_buf_putc(&b, 'e') == TBA_OK && tba_buf_putf(&b, "-%d-%s", 42, "x") == TBA_OK,
 	    "appends");
 	is_str(tba_buf_str(&b), "abcde-42-x", "contents");
 	is_int(b.len, 10, "len excludes the NUL");
@@ -26,7 +26,8 @@ test_appends(void)
 	memset(big, 'z', sizeof(big));
 	ok(tba_buf_put(&b, big, sizeof(big)) == TBA_OK, "append 2000 bytes");
 	ok(b.len == 2010 && strncmp(b.data, "abcde-42-x", 10) == 0 && b.data[2009] == 'z' &&
-	    b.data[2010] == '\0', "grown buffer keeps its contents");
+		b.data[2010] == '\0',
+	    "grown buffer keeps its contents");
 	ok(b.cap >= b.len + 1, "cap covers the NUL");
 	tba_buf_truncate(&b, 5);
 	is_str(tba_buf_str(&b), "abcde", "truncate");

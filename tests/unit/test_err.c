@@ -50,8 +50,8 @@ test_self(void)
 	tba_seterr(TBA_ERR_INVALID, "URL has no host");
 	tba_seterr(TBA_ERR_INVALID, "bad url: %s", tba_errmsg(TBA_ERR_INVALID));
 	is_str(tba_errmsg(TBA_ERR_INVALID), "bad url: URL has no host", "own detail as argument");
-	tba_seterr(TBA_ERR_INVALID, "%s and %s", tba_errmsg(TBA_ERR_INVALID),
-	    tba_errmsg(TBA_ERR_INVALID));
+	tba_seterr(
+	    TBA_ERR_INVALID, "%s and %s", tba_errmsg(TBA_ERR_INVALID), tba_errmsg(TBA_ERR_INVALID));
 	is_str(tba_errmsg(TBA_ERR_INVALID), "bad url: URL has no host and bad url: URL has no host",
 	    "own detail twice");
 	/* Long details are cut, still terminated. */

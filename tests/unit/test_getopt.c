@@ -13,11 +13,11 @@
 #include "tba/getopt.h"
 
 static const struct option lo[] = {
-	{"header", required_argument, NULL, 'H'},
-	{"head", no_argument, NULL, 'I'},
-	{"max-time", required_argument, NULL, 'm'},
-	{"paginate", optional_argument, NULL, 'p'},
-	{NULL, 0, NULL, 0},
+    {"header", required_argument, NULL, 'H'},
+    {"head", no_argument, NULL, 'I'},
+    {"max-time", required_argument, NULL, 'm'},
+    {"paginate", optional_argument, NULL, 'p'},
+    {NULL, 0, NULL, 0},
 };
 
 /*
@@ -53,11 +53,11 @@ run(const char **args, char *out, size_t outlen)
 	}
 }
 
-#define CASE(want, ...)                                                                            \
-	do {                                                                                       \
-		const char *a[] = {__VA_ARGS__, NULL};                                             \
-		run(a, got, sizeof(got));                                                          \
-		is_str(got, want, "%s", want);                                                     \
+#define CASE(want, ...) \
+	do { \
+		const char *a[] = {__VA_ARGS__, NULL}; \
+		run(a, got, sizeof(got)); \
+		is_str(got, want, "%s", want); \
 	} while (0)
 
 int

@@ -47,7 +47,8 @@ test_urls(void)
 	char u[TBA_JWT_URL_MAX];
 
 	is_int(tba_jwt_token_url("1234567_SB1", u, sizeof(u)), TBA_OK, "token url");
-	is_str(u, "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token",
+	is_str(u,
+	    "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token",
 	    "token url: lower case, _ to -");
 	is_int(tba_jwt_rest_url("TSTDRV99", u, sizeof(u)), TBA_OK, "rest url");
 	is_str(u, "https://tstdrv99.suitetalk.api.netsuite.com/services/rest", "rest url");
@@ -69,7 +70,7 @@ static void
 test_build(void)
 {
 	struct tba_jwt_claims c = {"ES256", "kid1", "client", "rest_webservices,restlets",
-		"https://x/token", 1700000000, NULL};
+	    "https://x/token", 1700000000, NULL};
 	struct tba_buf out, seen;
 	char jti[TBA_JWT_JTI_MAX], jti2[TBA_JWT_JTI_MAX];
 	const char *dot1, *dot2;
@@ -85,10 +86,13 @@ test_build(void)
 	dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
 	ok(dot2 != NULL && strchr(dot2 + 1, '.') == NULL, "three segments");
 	ok(dot2 != NULL && (size_t)(dot2 - out.data) == seen.len &&
-	    memcmp(out.data, seen.data, seen.len) == 0, "the signer saw header.claims");
-	is_str(dot2 != NULL ? dot2 + 1 : "", "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urqw",
+		memcmp(out.data, seen.data, seen.len) == 0,
+	    "the signer saw header.claims");
+	is_str(dot2 != NULL ? dot2 + 1 : "",
+	    "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urqw",
 	    "signature segment is base64url of the signer's bytes");
-	ok(strchr(out.data, '=') == NULL && strchr(out.data, '+') == NULL, "no padding, URL alphabet");
+	ok(strchr(out.data, '=') == NULL && strchr(out.data, '+') == NULL,
+	    "no padding, URL alphabet");
 	c.alg = "RS256";
 	tba_buf_reset(&out);
 	is_int(tba_jwt_build(&c, fake_sign, &seen, &out), TBA_ERR_INVALID, "RS256 refused");
@@ -97,7 +101,8 @@ test_build(void)
 	is_int(tba_jwt_build(&c, fake_sign, &seen, &out), TBA_ERR_INVALID, "none refused");
 	c.alg = "PS256";
 	c.kid = "";
-	is_int(tba_jwt_build(&c, fake_sign, &seen, &out), TBA_ERR_INVALID, "no certificate ID refused");
+	is_int(tba_jwt_build(&c, fake_sign, &seen, &out), TBA_ERR_INVALID,
+	    "no certificate ID refused");
 	ok(strstr(tba_errmsg(TBA_ERR_INVALID), "cert-id") != NULL, "says what to run");
 	tba_buf_free(&out);
 	tba_buf_free(&seen);
@@ -114,13 +119,16 @@ test_reply(void)
 {
 	struct tba_jwt_reply r;
 
-	is_int(parse("{\"access_token\":\"eyJ.abc-_\",\"token_type\":\"Bearer\",\"expires_in\":3600}", &r),
+	is_int(
+	    parse("{\"access_token\":\"eyJ.abc-_\",\"token_type\":\"Bearer\",\"expires_in\":3600}",
+		&r),
 	    TBA_OK, "good reply");
 	is_str(r.access_token != NULL ? r.access_token : "", "eyJ.abc-_", "token");
 	is_int(r.expires_in, 3600, "expires_in");
 	tba_jwt_reply_free(&r);
 	ok(r.access_token == NULL, "freed");
-	is_int(parse("{\"access_token\":\"t\",\"token_type\":\"bearer\",\"expires_in\":\"1800\"}", &r),
+	is_int(
+	    parse("{\"access_token\":\"t\",\"token_type\":\"bearer\",\"expires_in\":\"1800\"}", &r),
 	    TBA_OK, "lower-case type, string expires_in");
 	is_int(r.expires_in, 1800, "expires_in from a string");
 	tba_jwt_reply_free(&r);

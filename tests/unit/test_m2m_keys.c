@@ -27,16 +27,18 @@
 static void
 test_algs(void)
 {
-	static const char *const names[] = { "ES256", "ES384", "ES512", "PS256", "PS384", "PS512" };
+	static const char *const names[] = {"ES256", "ES384", "ES512", "PS256", "PS384", "PS512"};
 	enum tba_jwt_alg a;
 	size_t i;
 
 	for (i = 0; i < 6; i++) {
-		ok(tba_jwt_alg_parse(names[i], &a) == TBA_OK && strcmp(tba_jwt_alg_name(a), names[i]) ==
-		    0, "alg %s round trip", names[i]);
+		ok(tba_jwt_alg_parse(names[i], &a) == TBA_OK &&
+			strcmp(tba_jwt_alg_name(a), names[i]) == 0,
+		    "alg %s round trip", names[i]);
 	}
-	ok(tba_jwt_alg_parse("RS256", &a) == TBA_ERR_INVALID && tba_jwt_alg_parse("es256", &a) ==
-	    TBA_ERR_INVALID && tba_jwt_alg_parse("", &a) == TBA_ERR_INVALID,
+	ok(tba_jwt_alg_parse("RS256", &a) == TBA_ERR_INVALID &&
+		tba_jwt_alg_parse("es256", &a) == TBA_ERR_INVALID &&
+		tba_jwt_alg_parse("", &a) == TBA_ERR_INVALID,
 	    "RS256, lower case and empty refused");
 	is_int(tba_jwt_alg_ec_size(TBA_ALG_ES512), 66, "P-521 halves are 66 bytes");
 	is_int(tba_jwt_alg_hash_len(TBA_ALG_PS384), 48, "PS384 uses SHA-384");
@@ -49,25 +51,31 @@ test_scopes(void)
 	char out[TBA_SCOPE_MAX + 1];
 
 	ok(tba_m2m_scope_norm("rest_webservices", out, sizeof(out)) == TBA_OK &&
-	    strcmp(out, "rest_webservices") == 0, "one scope");
-	ok(tba_m2m_scope_norm("suite_analytics, restlets,rest_webservices,restlets", out,
-	    sizeof(out)) == TBA_OK && strcmp(out, "rest_webservices,restlets,suite_analytics") == 0,
+		strcmp(out, "rest_webservices") == 0,
+	    "one scope");
+	ok(tba_m2m_scope_norm(
+	       "suite_analytics, restlets,rest_webservices,restlets", out, sizeof(out)) == TBA_OK &&
+		strcmp(out, "rest_webservices,restlets,suite_analytics") == 0,
 	    "canonical order, spaces and duplicates dropped: %s", out);
 	ok(tba_m2m_scope_norm("", out, sizeof(out)) == TBA_ERR_INVALID &&
-	    tba_m2m_scope_norm("restlets,", out, sizeof(out)) == TBA_ERR_INVALID &&
-	    tba_m2m_scope_norm("restlets,,rest_webservices", out, sizeof(out)) == TBA_ERR_INVALID &&
-	    tba_m2m_scope_norm("RESTLETS", out, sizeof(out)) == TBA_ERR_INVALID &&
-	    tba_m2m_scope_norm("rest_webservices;restlets", out, sizeof(out)) == TBA_ERR_INVALID,
+		tba_m2m_scope_norm("restlets,", out, sizeof(out)) == TBA_ERR_INVALID &&
+		tba_m2m_scope_norm("restlets,,rest_webservices", out, sizeof(out)) ==
+		    TBA_ERR_INVALID &&
+		tba_m2m_scope_norm("RESTLETS", out, sizeof(out)) == TBA_ERR_INVALID &&
+		tba_m2m_scope_norm("rest_webservices;restlets", out, sizeof(out)) ==
+		    TBA_ERR_INVALID,
 	    "empty, trailing comma, empty item, upper case, other separator refused");
 	ok(tba_m2m_id_ok("3f1c0a9e-ab") && !tba_m2m_id_ok("a b") && !tba_m2m_id_ok("a\"b") &&
-	    !tba_m2m_id_ok(""), "client and certificate IDs");
+		!tba_m2m_id_ok(""),
+	    "client and certificate IDs");
 }
 
 static void
 test_profile_json(void)
 {
 	/* Written by tba before M2M existed: must keep parsing. */
-	static const char old[] = "{\"v\":1,\"name\":\"prod\",\"kind\":\"netsuite\",\"account\":"
+	static const char old[] =
+	    "{\"v\":1,\"name\":\"prod\",\"kind\":\"netsuite\",\"account\":"
 	    "\"1234567_SB1\",\"realm\":\"1234567_SB1\",\"consumer_key\":\"ck\",\"token_id\":\"tk\","
 	    "\"signature_method\":\"HMAC-SHA256\",\"hosts\":[\"1234567-sb1.app.netsuite.com\"],"
 	    "\"created\":1700000000,\"key_id\":\"000102030405060708090a0b0c0d0e0f\"}";
@@ -75,7 +83,8 @@ test_profile_json(void)
 	char *json = NULL, *bad = NULL;
 
 	ok(tba_profile_from_json(old, strlen(old), &q) == TBA_OK && q.kind == TBA_KIND_NETSUITE &&
-	    !q.has_next && strcmp(q.consumer_key, "ck") == 0, "a pre-M2M profile parses");
+		!q.has_next && strcmp(q.consumer_key, "ck") == 0,
+	    "a pre-M2M profile parses");
 	memset(&p, 0, sizeof(p));
 	snprintf(p.name, sizeof(p.name), "m");
 	p.kind = TBA_KIND_M2M;
@@ -95,7 +104,8 @@ test_profile_json(void)
 	ok(tba_profile_to_json(&p, &json) == TBA_OK && strstr(json, "consumer_key") == NULL,
 	    "m2m to JSON, no HMAC fields: %s", json != NULL ? json : "");
 	ok(json != NULL && tba_profile_from_json(json, strlen(json), &q) == TBA_OK &&
-	    memcmp(&p, &q, sizeof(p)) == 0, "m2m JSON round trip");
+		memcmp(&p, &q, sizeof(p)) == 0,
+	    "m2m JSON round trip");
 	free(json);
 	json = NULL;
 	p.has_next = 0;
@@ -103,12 +113,14 @@ test_profile_json(void)
 	p.next_not_after = 0;
 	memset(p.cert_id, 0, sizeof(p.cert_id));
 	ok(tba_profile_to_json(&p, &json) == TBA_OK && strstr(json, "next_key_id") == NULL &&
-	    tba_profile_from_json(json, strlen(json), &q) == TBA_OK && memcmp(&p, &q, sizeof(p)) == 0,
+		tba_profile_from_json(json, strlen(json), &q) == TBA_OK &&
+		memcmp(&p, &q, sizeof(p)) == 0,
 	    "without a rotation or certificate ID");
 	if (json != NULL && (bad = malloc(strlen(json) + 20)) != NULL) {
-		snprintf(bad, strlen(json) + 20, "%.*s,\"alg\":\"RS256\"}", (int)strlen(json) - 1,
-		    json);
-		ok(tba_profile_from_json(bad, strlen(bad), &q) == TBA_ERR_INVALID, "a second alg is "
+		snprintf(
+		    bad, strlen(json) + 20, "%.*s,\"alg\":\"RS256\"}", (int)strlen(json) - 1, json);
+		ok(tba_profile_from_json(bad, strlen(bad), &q) == TBA_ERR_INVALID,
+		    "a second alg is "
 		    "refused");
 	}
 	free(bad);
@@ -120,8 +132,7 @@ static EVP_PKEY *
 soft_key(enum tba_jwt_alg alg)
 {
 	if (tba_jwt_alg_is_ec(alg))
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-		    OBJ_nid2sn(tba_jwt_alg_curve_nid(alg)));
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", OBJ_nid2sn(tba_jwt_alg_curve_nid(alg)));
 	return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
 }
 
@@ -144,12 +155,13 @@ soft_sign(void *ctx, const unsigned char *msg, size_t msglen, unsigned char *sig
 	ECDSA_SIG *es = NULL;
 	tba_err r = TBA_ERR_CRYPTO;
 
-	if (md == NULL || EVP_DigestSignInit(md, &pctx,
-	    EVP_get_digestbynid(tba_jwt_alg_hash_nid(g->alg)), NULL, g->k) != 1)
+	if (md == NULL ||
+	    EVP_DigestSignInit(
+		md, &pctx, EVP_get_digestbynid(tba_jwt_alg_hash_nid(g->alg)), NULL, g->k) != 1)
 		goto out;
 	if (!tba_jwt_alg_is_ec(g->alg) &&
 	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1))
+		EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1))
 		goto out;
 	if (EVP_DigestSign(md, der, &len, msg, msglen) != 1)
 		goto out;
@@ -222,7 +234,8 @@ test_ec_pubkey(enum tba_jwt_alg alg, EVP_PKEY *k)
 	EVP_PKEY_free(got);
 	got = NULL;
 	ok(tba_pubkey_from_ec(alg == TBA_ALG_ES256 ? TBA_ALG_ES384 : TBA_ALG_ES256, buf, n, &got) ==
-	    TBA_ERR_INVALID, "%s: another curve's point is refused", tba_jwt_alg_name(alg));
+		TBA_ERR_INVALID,
+	    "%s: another curve's point is refused", tba_jwt_alg_name(alg));
 	EVP_PKEY_free(got);
 }
 
@@ -242,7 +255,8 @@ test_rsa_pubkey(EVP_PKEY *k)
 	nl = BN_bn2bin(n, nb);
 	el = BN_bn2bin(e, eb);
 	ok(tba_pubkey_from_rsa(nb, (size_t)nl, eb, (size_t)el, &got) == TBA_OK &&
-	    EVP_PKEY_eq(got, k) == 1, "RSA: modulus and exponent give the same key");
+		EVP_PKEY_eq(got, k) == 1,
+	    "RSA: modulus and exponent give the same key");
 	EVP_PKEY_free(got);
 	got = NULL;
 	nb[nl - 1] ^= 0x01;
@@ -252,7 +266,8 @@ test_rsa_pubkey(EVP_PKEY *k)
 	ok(tba_pubkey_from_rsa(nb, 128, eb, (size_t)el, &got) == TBA_ERR_INVALID,
 	    "RSA: a 1024-bit modulus is refused");
 	ok(tba_pubkey_from_rsa(nb, (size_t)nl, (const unsigned char *)"\x01", 1, &got) ==
-	    TBA_ERR_INVALID, "RSA: exponent 1 is refused");
+		TBA_ERR_INVALID,
+	    "RSA: exponent 1 is refused");
 out:
 	BN_free(n);
 	BN_free(e);
@@ -279,8 +294,8 @@ openssl_sigalg(EVP_PKEY *k, enum tba_jwt_alg alg, unsigned char **der)
 		goto out;
 	if (!tba_jwt_alg_is_ec(alg) &&
 	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1))
+		EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+		EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1))
 		goto out;
 	if (X509_sign_ctx(x, mctx) <= 0)
 		goto out;
@@ -295,7 +310,7 @@ out:
 static void
 test_cert(enum tba_jwt_alg alg, EVP_PKEY *k)
 {
-	struct soft_signer g = { k, alg, 0 };
+	struct soft_signer g = {k, alg, 0};
 	unsigned char *der = NULL, *subj = NULL;
 	const unsigned char *p;
 	size_t derlen = 0, subjlen = 0;
@@ -306,11 +321,12 @@ test_cert(enum tba_jwt_alg alg, EVP_PKEY *k)
 	const char *name = tba_jwt_alg_name(alg);
 
 	ok(tba_x509_selfsigned(k, alg, "tba test", 730, now, soft_sign, &g, &der, &derlen, &na) ==
-	    TBA_OK, "%s: certificate made: %s", name, tba_errmsg(TBA_ERR_CRYPTO));
+		TBA_OK,
+	    "%s: certificate made: %s", name, tba_errmsg(TBA_ERR_CRYPTO));
 	p = der;
 	ok(der != NULL && (x = d2i_X509(NULL, &p, (long)derlen)) != NULL &&
-	    X509_verify(x, k) == 1 && X509_get_version(x) == 2, "%s: v3, verifies with the key",
-	    name);
+		X509_verify(x, k) == 1 && X509_get_version(x) == 2,
+	    "%s: v3, verifies with the key", name);
 	is_int(na, now + 730LL * 86400, "%s: notAfter = now + 730 days", name);
 	if (x != NULL) {
 		const X509_ALGOR *ours = NULL;
@@ -321,18 +337,22 @@ test_cert(enum tba_jwt_alg alg, EVP_PKEY *k)
 		alen = i2d_X509_ALGOR(ours, &a);
 		blen = openssl_sigalg(k, alg, &b);
 		ok(alen > 0 && alen == blen && memcmp(a, b, (size_t)alen) == 0 &&
-		    X509_ALGOR_cmp(ours, X509_get0_tbs_sigalg(x)) == 0, "%s: signature algorithm "
-		    "identical to the one OpenSSL writes, inside and outside the TBS", name);
+			X509_ALGOR_cmp(ours, X509_get0_tbs_sigalg(x)) == 0,
+		    "%s: signature algorithm "
+		    "identical to the one OpenSSL writes, inside and outside the TBS",
+		    name);
 		OPENSSL_free(a);
 		OPENSSL_free(b);
 	}
 	ok(tba_x509_info(der, derlen, &na2, &subj, &subjlen) == TBA_OK && na2 == na && subjlen > 0,
 	    "%s: info reads notAfter and the subject back", name);
 	ok(tba_x509_pem(der, derlen, &pem) == TBA_OK &&
-	    strncmp(pem, "-----BEGIN CERTIFICATE-----\n", 28) == 0, "%s: PEM", name);
+		strncmp(pem, "-----BEGIN CERTIFICATE-----\n", 28) == 0,
+	    "%s: PEM", name);
 	serial = x != NULL ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL) : NULL;
 	ok(serial != NULL && !BN_is_negative(serial) && !BN_is_zero(serial) &&
-	    BN_num_bytes(serial) == 16, "%s: serial positive, 16 bytes", name);
+		BN_num_bytes(serial) == 16,
+	    "%s: serial positive, 16 bytes", name);
 	BN_free(serial);
 	free(der);
 	der = NULL;
@@ -340,11 +360,12 @@ test_cert(enum tba_jwt_alg alg, EVP_PKEY *k)
 	is_int(tba_x509_selfsigned(k, alg, "tba test", 30, now, soft_sign, &g, &der, &derlen, NULL),
 	    TBA_ERR_VERIFY, "%s: a wrong signature is caught before anything is handed out", name);
 	ok(der == NULL, "%s: nothing handed out", name);
-	is_int(tba_x509_selfsigned(k, alg, "tba test", 731, now, soft_sign, &g, &der, &derlen,
-	    NULL), TBA_ERR_INVALID, "%s: 731 days refused", name);
+	is_int(
+	    tba_x509_selfsigned(k, alg, "tba test", 731, now, soft_sign, &g, &der, &derlen, NULL),
+	    TBA_ERR_INVALID, "%s: 731 days refused", name);
 	is_int(tba_x509_selfsigned(k, alg == TBA_ALG_ES256 ? TBA_ALG_ES384 : TBA_ALG_ES256,
-	    "tba test", 30, now, soft_sign, &g, &der, &derlen, NULL), TBA_ERR_INVALID,
-	    "%s: a key that does not fit the algorithm is refused", name);
+		   "tba test", 30, now, soft_sign, &g, &der, &derlen, NULL),
+	    TBA_ERR_INVALID, "%s: a key that does not fit the algorithm is refused", name);
 	X509_free(x);
 	free(subj);
 	free(pem);
@@ -354,8 +375,8 @@ test_cert(enum tba_jwt_alg alg, EVP_PKEY *k)
 int
 main(void)
 {
-	static const enum tba_jwt_alg algs[] = { TBA_ALG_ES256, TBA_ALG_ES384, TBA_ALG_ES512,
-		TBA_ALG_PS256, TBA_ALG_PS512 };
+	static const enum tba_jwt_alg algs[] = {
+	    TBA_ALG_ES256, TBA_ALG_ES384, TBA_ALG_ES512, TBA_ALG_PS256, TBA_ALG_PS512};
 	unsigned char *der = NULL;
 	size_t derlen = 0, i;
 	EVP_PKEY *k;
@@ -378,6 +399,7 @@ main(void)
 	ok(tba_x509_ecdsa_der((const unsigned char *)"abc", 3, &der, &derlen) == TBA_ERR_INVALID,
 	    "an odd-length r||s is refused");
 	ok(!tba_x509_cn_ok("") && !tba_x509_cn_ok(" x") && !tba_x509_cn_ok("a\nb") &&
-	    tba_x509_cn_ok("tba prod 1234567_SB1"), "common names");
+		tba_x509_cn_ok("tba prod 1234567_SB1"),
+	    "common names");
 	return tap_done();
 }

@@ -79,7 +79,8 @@ test_secalloc(void)
 		long pg = sysconf(_SC_PAGESIZE);
 
 		ok(a != NULL && b != NULL && (unsigned long)a % (unsigned long)pg == 0 &&
-		    (unsigned long)b % (unsigned long)pg == 0, "page-aligned, one page each");
+			(unsigned long)b % (unsigned long)pg == 0,
+		    "page-aligned, one page each");
 		tba_secfree(a, 10);
 		tba_secfree(b, 10);
 	}
@@ -118,7 +119,9 @@ test_harden(void)
 
 		tba_mem_harden();
 		_exit(prctl(PR_GET_DUMPABLE) == 0 && getrlimit(RLIMIT_CORE, &rl) == 0 &&
-		    rl.rlim_cur == 0 && rl.rlim_max == 0 ? 0 : 1);
+			    rl.rlim_cur == 0 && rl.rlim_max == 0
+			? 0
+			: 1);
 	}
 	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "harden: not dumpable, no core files");

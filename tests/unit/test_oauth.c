@@ -48,15 +48,22 @@ test_oracle_rest(void)
 	struct tba_url u;
 	struct tba_buf base, hdr;
 	struct tba_oauth_req r = {
-		.method = "GET", .url = &u, .consumer_key = ORACLE_CK, .token = ORACLE_TOKEN,
-		.nonce = "fjaLirsIcCGVZWzBX0pg", .timestamp = 1508242306,
-		.sigmethod = TBA_SIG_HMAC_SHA256, .realm = "123456",
+	    .method = "GET",
+	    .url = &u,
+	    .consumer_key = ORACLE_CK,
+	    .token = ORACLE_TOKEN,
+	    .nonce = "fjaLirsIcCGVZWzBX0pg",
+	    .timestamp = 1508242306,
+	    .sigmethod = TBA_SIG_HMAC_SHA256,
+	    .realm = "123456",
 	};
 
 	tba_buf_init(&base, 65536);
 	tba_buf_init(&hdr, 65536);
-	ok(tba_url_parse("https://123456.suitetalk.api.netsuite.com/services/rest/record/v1/employee/40",
-	    &u) == TBA_OK, "Oracle REST: URL parses");
+	ok(tba_url_parse(
+	       "https://123456.suitetalk.api.netsuite.com/services/rest/record/v1/employee/40",
+	       &u) == TBA_OK,
+	    "Oracle REST: URL parses");
 	ok(tba_oauth_base_string(&r, &base) == TBA_OK, "Oracle REST: base string");
 	is_str(tba_buf_str(&base),
 	    "GET&https%3A%2F%2F123456.suitetalk.api.netsuite.com%2Fservices%2Frest%2Frecord%2Fv1%2Femployee%2F40&"
@@ -68,16 +75,18 @@ test_oracle_rest(void)
 	    "B5OIWznZ2YP0OB7VrJrGkYsTh+8H+5T9Hag+o92q0zY=", "Oracle REST: signature");
 	ok(tba_oauth_header(&r, sig_buf, &hdr) == TBA_OK, "Oracle REST: header");
 	is_str(tba_buf_str(&hdr),
-	    "OAuth realm=\"123456\", oauth_consumer_key=\"" ORACLE_CK "\", oauth_token=\""
-	    ORACLE_TOKEN "\", oauth_signature_method=\"HMAC-SHA256\", oauth_timestamp=\"1508242306\", "
+	    "OAuth realm=\"123456\", oauth_consumer_key=\"" ORACLE_CK
+	    "\", oauth_token=\"" ORACLE_TOKEN
+	    "\", oauth_signature_method=\"HMAC-SHA256\", oauth_timestamp=\"1508242306\", "
 	    "oauth_nonce=\"fjaLirsIcCGVZWzBX0pg\", oauth_version=\"1.0\", "
 	    "oauth_signature=\"B5OIWznZ2YP0OB7VrJrGkYsTh%2B8H%2B5T9Hag%2Bo92q0zY%3D\"",
 	    "Oracle REST: header text (signature percent-encoded)");
 
 	tba_buf_reset(&hdr);
 	r.realm = "";
-	ok(tba_oauth_header(&r, "a/b=", &hdr) == TBA_OK && strncmp(tba_buf_str(&hdr),
-	    "OAuth oauth_consumer_key=", 25) == 0, "empty realm omitted");
+	ok(tba_oauth_header(&r, "a/b=", &hdr) == TBA_OK &&
+		strncmp(tba_buf_str(&hdr), "OAuth oauth_consumer_key=", 25) == 0,
+	    "empty realm omitted");
 	tba_buf_reset(&hdr);
 	r.realm = "bad\"realm";
 	is_int(tba_oauth_header(&r, "x", &hdr), TBA_ERR_INVALID, "realm with a quote refused");
@@ -93,19 +102,26 @@ test_oracle_restlet(void)
 	struct tba_url u;
 	struct tba_buf base;
 	struct tba_oauth_req r = {
-		.method = "POST", .url = &u, .consumer_key = ORACLE_CK, .token = ORACLE_TOKEN,
-		.nonce = "fjaLirsIcCGVZWzBX0pg", .timestamp = 1508242306,
-		.sigmethod = TBA_SIG_HMAC_SHA256, .realm = "123456",
+	    .method = "POST",
+	    .url = &u,
+	    .consumer_key = ORACLE_CK,
+	    .token = ORACLE_TOKEN,
+	    .nonce = "fjaLirsIcCGVZWzBX0pg",
+	    .timestamp = 1508242306,
+	    .sigmethod = TBA_SIG_HMAC_SHA256,
+	    .realm = "123456",
 	};
 
 	tba_buf_init(&base, 65536);
 	ok(tba_url_parse("https://123456.restlets.api.netsuite.com/app/site/hosting/restlet.nl"
-	    "?script=6&deploy=1&customParam=someValue&testParam=someOtherValue", &u) == TBA_OK,
+			 "?script=6&deploy=1&customParam=someValue&testParam=someOtherValue",
+	       &u) == TBA_OK,
 	    "Oracle RESTlet: URL parses");
 	ok(tba_oauth_base_string(&r, &base) == TBA_OK, "Oracle RESTlet: base string");
 	is_str(sign(TBA_SIG_HMAC_SHA256, ORACLE_CS, ORACLE_TS, base.data, base.len),
 	    "+KK4SKNgz4ZiILGLwOMtfYlgcXSy1eis8ldE9X90azQ=", "Oracle RESTlet: signature");
-	ok(strstr(tba_buf_str(&base), "&customParam%3DsomeValue%26deploy%3D1%26oauth_consumer_key") != NULL,
+	ok(strstr(tba_buf_str(&base),
+	       "&customParam%3DsomeValue%26deploy%3D1%26oauth_consumer_key") != NULL,
 	    "Oracle RESTlet: query sorted in with the oauth params");
 	tba_url_free(&u);
 	tba_buf_free(&base);
@@ -120,17 +136,21 @@ test_oracle_passport(void)
 
 	tba_buf_init(&base, 4096);
 	tba_buf_init(&xml, 4096);
-	ok(tba_passport_base_string("1234567", ck, tok, "6obMKq0tmY8ylVOdEkA1", 1439829974,
-	    &base) == TBA_OK, "Oracle passport: base string");
-	is_str(tba_buf_str(&base), "1234567&71cc02b731f05895561ef0862d71553a3ac99498a947c3b7beaf4a1e4a29f7c4&"
+	ok(tba_passport_base_string(
+	       "1234567", ck, tok, "6obMKq0tmY8ylVOdEkA1", 1439829974, &base) == TBA_OK,
+	    "Oracle passport: base string");
+	is_str(tba_buf_str(&base),
+	    "1234567&71cc02b731f05895561ef0862d71553a3ac99498a947c3b7beaf4a1e4a29f7c4&"
 	    "89e08d9767c5ac85b374415725567d05b54ecf0960ad2470894a52f741020d82&6obMKq0tmY8ylVOdEkA1&1439829974",
 	    "Oracle passport: base string text");
 	is_str(sign(TBA_SIG_HMAC_SHA256,
-	    "7278da58caf07f5c336301a601203d10a58e948efa280f0618e25fcee1ef2abd",
-	    "060cd9ab3ffbbe1e3d3918e90165ffd37ab12acc76b4691046e2d29c7d7674c2", base.data, base.len),
+		   "7278da58caf07f5c336301a601203d10a58e948efa280f0618e25fcee1ef2abd",
+		   "060cd9ab3ffbbe1e3d3918e90165ffd37ab12acc76b4691046e2d29c7d7674c2", base.data,
+		   base.len),
 	    "FCghIZqXNetuZY8ILWOFH0ucdfzQOmAuL+q+kF21zPs=", "Oracle passport: signature");
 	ok(tba_passport_xml("1234567_SB1", "c<k", "t&k", "6obMKq0tmY8ylVOdEkA1", 1439829974,
-	    "ab+/=", TBA_SIG_HMAC_SHA256, &xml) == TBA_OK, "passport XML");
+	       "ab+/=", TBA_SIG_HMAC_SHA256, &xml) == TBA_OK,
+	    "passport XML");
 	is_str(tba_buf_str(&xml),
 	    "<tokenPassport xmlns=\"urn:messages_" TBA_PASSPORT_WSDL_VERSION
 	    ".platform.webservices.netsuite.com\" xmlns:core=\"urn:core_" TBA_PASSPORT_WSDL_VERSION
@@ -140,8 +160,10 @@ test_oracle_passport(void)
 	    "<core:signature algorithm=\"HMAC-SHA256\">ab+/=</core:signature></tokenPassport>",
 	    "passport XML text (escaped values, namespaces)");
 	tba_buf_reset(&xml);
-	ok(tba_passport_xml_v("1", "c", "t", "n", 1, "s", TBA_SIG_HMAC_SHA256, "2023_1", &xml) == TBA_OK &&
-	    strstr(tba_buf_str(&xml), "urn:core_2023_1.platform") != NULL, "passport XML: WSDL version");
+	ok(tba_passport_xml_v("1", "c", "t", "n", 1, "s", TBA_SIG_HMAC_SHA256, "2023_1", &xml) ==
+		    TBA_OK &&
+		strstr(tba_buf_str(&xml), "urn:core_2023_1.platform") != NULL,
+	    "passport XML: WSDL version");
 	tba_buf_reset(&xml);
 	is_int(tba_passport_xml_v("1", "c", "t", "n", 1, "s", TBA_SIG_HMAC_SHA256, "x\"", &xml),
 	    TBA_ERR_INVALID, "passport XML: bad WSDL version refused");
@@ -156,8 +178,14 @@ test_params_and_form(void)
 	struct tba_params form;
 	struct tba_buf base;
 	struct tba_oauth_req r = {
-		.method = "POST", .url = &u, .form = &form, .consumer_key = "k ey", .token = "t+",
-		.nonce = "abcdef", .timestamp = 1, .sigmethod = TBA_SIG_HMAC_SHA1,
+	    .method = "POST",
+	    .url = &u,
+	    .form = &form,
+	    .consumer_key = "k ey",
+	    .token = "t+",
+	    .nonce = "abcdef",
+	    .timestamp = 1,
+	    .sigmethod = TBA_SIG_HMAC_SHA1,
 	};
 
 	tba_params_init(&form);
@@ -188,16 +216,19 @@ test_checks(void)
 	char n[TBA_NONCE_GEN + 1], n2[TBA_NONCE_GEN + 1];
 	char big[512];
 	enum tba_sigmethod m;
-	int i, counts[62] = { 0 }, min = 1 << 30, max = 0;
+	int i, counts[62] = {0}, min = 1 << 30, max = 0;
 	const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	struct tba_buf b;
 
 	ok(tba_oauth_method_ok("GET") && tba_oauth_method_ok("PROPFIND"), "methods ok");
-	ok(!tba_oauth_method_ok("get") && !tba_oauth_method_ok("") && !tba_oauth_method_ok("GE T") &&
-	    !tba_oauth_method_ok("ABCDEFGHIJKLMNOPQ") && !tba_oauth_method_ok(NULL), "bad methods refused");
+	ok(!tba_oauth_method_ok("get") && !tba_oauth_method_ok("") &&
+		!tba_oauth_method_ok("GE T") && !tba_oauth_method_ok("ABCDEFGHIJKLMNOPQ") &&
+		!tba_oauth_method_ok(NULL),
+	    "bad methods refused");
 	ok(tba_oauth_method_ok("ABCDEFGHIJKLMNOP"), "16 letters ok");
-	ok(tba_oauth_nonce_ok("abc123") && !tba_oauth_nonce_ok("abc12") && !tba_oauth_nonce_ok("abc 123") &&
-	    !tba_oauth_nonce_ok("abc-123"), "client nonces: 6+ alphanumerics");
+	ok(tba_oauth_nonce_ok("abc123") && !tba_oauth_nonce_ok("abc12") &&
+		!tba_oauth_nonce_ok("abc 123") && !tba_oauth_nonce_ok("abc-123"),
+	    "client nonces: 6+ alphanumerics");
 	memset(big, 'a', 64);
 	big[64] = '\0';
 	ok(tba_oauth_nonce_ok(big), "64-character nonce ok");
@@ -206,12 +237,13 @@ test_checks(void)
 	ok(!tba_oauth_nonce_ok(big), "65-character nonce refused");
 
 	ok(tba_oauth_nonce_new(n, TBA_NONCE_GEN) == TBA_OK && strlen(n) == TBA_NONCE_GEN &&
-	    tba_oauth_nonce_ok(n), "generated nonce: %s", n);
+		tba_oauth_nonce_ok(n),
+	    "generated nonce: %s", n);
 	ok(tba_oauth_nonce_new(n2, TBA_NONCE_GEN) == TBA_OK && strcmp(n, n2) != 0, "nonces differ");
 	ok(TBA_NONCE_GEN >= 20, "the agent's nonces have at least 20 characters");
 	ok(tba_oauth_nonce_new(big, TBA_NONCE_MAX) == TBA_OK && strlen(big) == TBA_NONCE_MAX &&
-	    tba_oauth_nonce_ok(big), "a %d-character nonce (more than one draw's worth)",
-	    TBA_NONCE_MAX);
+		tba_oauth_nonce_ok(big),
+	    "a %d-character nonce (more than one draw's worth)", TBA_NONCE_MAX);
 	for (i = 0; i < 2000; i++) {
 		size_t j;
 		tba_oauth_nonce_new(n, TBA_NONCE_GEN);
@@ -225,8 +257,10 @@ test_checks(void)
 	/* 48000 draws, 774 expected per character; a biased mapping skews this far more. */
 	ok(min > 600 && max < 960, "nonce characters roughly uniform (min %d, max %d)", min, max);
 
-	ok(tba_sigmethod_parse("HMAC-SHA512", &m) == TBA_OK && m == TBA_SIG_HMAC_SHA512, "parse SHA512");
-	is_int(tba_sigmethod_parse("hmac-sha256", &m), TBA_ERR_INVALID, "method names are case-sensitive");
+	ok(tba_sigmethod_parse("HMAC-SHA512", &m) == TBA_OK && m == TBA_SIG_HMAC_SHA512,
+	    "parse SHA512");
+	is_int(tba_sigmethod_parse("hmac-sha256", &m), TBA_ERR_INVALID,
+	    "method names are case-sensitive");
 	is_str(tba_sigmethod_name(TBA_SIG_HMAC_SHA1), "HMAC-SHA1", "name SHA1");
 	is_int(tba_sigmethod_digest_len(TBA_SIG_HMAC_SHA256), 32, "SHA256 digest");
 	is_int(tba_sigmethod_block_len(TBA_SIG_HMAC_SHA512), 128, "SHA512 block");

@@ -13,19 +13,21 @@ static void
 test_names(void)
 {
 	ok(tba_profile_name_ok("prod") && tba_profile_name_ok("a.b_c-D9") &&
-	    tba_profile_name_ok("abcdefghijklmnopqrstuvwxyz012345"), "good names");
+		tba_profile_name_ok("abcdefghijklmnopqrstuvwxyz012345"),
+	    "good names");
 	ok(!tba_profile_name_ok("") && !tba_profile_name_ok("a b") && !tba_profile_name_ok("a/b") &&
-	    !tba_profile_name_ok("abcdefghijklmnopqrstuvwxyz0123456") && !tba_profile_name_ok(NULL),
+		!tba_profile_name_ok("abcdefghijklmnopqrstuvwxyz0123456") &&
+		!tba_profile_name_ok(NULL),
 	    "bad names refused (empty, space, slash, 33 chars)");
 }
 
 static void
 test_accounts(void)
 {
-	const char *good[] = { "1234567", "1234567_SB1", "1234567_sb1", "TSTDRV1234567", "a_b" };
-	const char *bad[] = { "", " 1234567", "1234567 ", "12 34", "1234567-SB1", "_1234567",
-		"1234567_", "1234567__SB1", "1234567_SB1_2", "1234.567", "12345\xc3\xa9",
-		"1234567_SB1\n" };
+	const char *good[] = {"1234567", "1234567_SB1", "1234567_sb1", "TSTDRV1234567", "a_b"};
+	const char *bad[] = {"", " 1234567", "1234567 ", "12 34", "1234567-SB1", "_1234567",
+	    "1234567_", "1234567__SB1", "1234567_SB1_2", "1234.567", "12345\xc3\xa9",
+	    "1234567_SB1\n"};
 	char realm[TBA_FIELD_MAX + 1];
 	struct tba_profile p;
 	enum tba_kind k;
@@ -70,7 +72,8 @@ test_hosts(void)
 	is_str(p.hosts[0], "api.example.com", "hosts are lower-cased");
 	ok(tba_profile_add_host(&p, "::1") == TBA_OK, "IPv6 without brackets");
 	is_str(p.hosts[1], "[::1]", "... is stored bracketed, as URLs parse");
-	ok(tba_profile_add_host(&p, "[2001:DB8::1]") == TBA_OK && strcmp(p.hosts[2], "[2001:db8::1]") == 0,
+	ok(tba_profile_add_host(&p, "[2001:DB8::1]") == TBA_OK &&
+		strcmp(p.hosts[2], "[2001:db8::1]") == 0,
 	    "bracketed IPv6");
 	ok(tba_profile_add_host(&p, "10.0.0.1") == TBA_OK, "IPv4");
 	is_int(tba_profile_add_host(&p, "h.com:443"), TBA_ERR_INVALID, "host with port refused");
@@ -84,7 +87,8 @@ test_hosts(void)
 		tba_profile_add_host(&p, h);
 	}
 	is_int(p.nhosts, TBA_HOSTS_MAX, "filled to TBA_HOSTS_MAX");
-	is_int(tba_profile_add_host(&p, "one-more.example"), TBA_ERR_TOO_LARGE, "one host too many");
+	is_int(
+	    tba_profile_add_host(&p, "one-more.example"), TBA_ERR_TOO_LARGE, "one host too many");
 	is_int(tba_profile_add_host(&p, "API.example.com"), TBA_OK, "a duplicate is still fine");
 }
 
@@ -128,7 +132,8 @@ test_json(void)
 	ok(tba_profile_to_json(&p, &json) == TBA_OK, "to JSON");
 	ok(json != NULL && strstr(json, "\"v\":1") != NULL && strchr(json, '\n') == NULL,
 	    "compact, versioned: %s", json);
-	ok(strstr(json, "\"key_id\":\"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff\"") != NULL, "key_id in hex");
+	ok(strstr(json, "\"key_id\":\"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff\"") != NULL,
+	    "key_id in hex");
 	ok(tba_profile_from_json(json, strlen(json), &q) == TBA_OK, "from JSON: %s",
 	    tba_errmsg(TBA_ERR_INVALID));
 	is_str(q.name, "prod", "name");
@@ -143,15 +148,19 @@ test_json(void)
 		is_str(q.hosts[i], p.hosts[i], "host %zu", i);
 	is_int(q.created, 1700000000, "created");
 	ok(memcmp(q.key_id, p.key_id, TBA_KEY_ID_LEN) == 0, "key_id");
-	ok(tba_profile_to_json(&q, &json2) == TBA_OK && strcmp(json, json2) == 0, "round trip is stable");
+	ok(tba_profile_to_json(&q, &json2) == TBA_OK && strcmp(json, json2) == 0,
+	    "round trip is stable");
 	free(json);
 	free(json2);
 
-	is_int(parse("{\"v\":1,\"name\":\"x\",\"kind\":\"oauth1\",\"consumer_key\":\"c\",\"token_id\":\"t\","
-	    "\"signature_method\":\"HMAC-SHA1\",\"hosts\":[\"a.example\"],\"created\":5,"
-	    "\"key_id\":\"00000000000000000000000000000000\",\"future\":{\"x\":[1,2]}}"),
+	is_int(
+	    parse(
+		"{\"v\":1,\"name\":\"x\",\"kind\":\"oauth1\",\"consumer_key\":\"c\",\"token_id\":\"t\","
+		"\"signature_method\":\"HMAC-SHA1\",\"hosts\":[\"a.example\"],\"created\":5,"
+		"\"key_id\":\"00000000000000000000000000000000\",\"future\":{\"x\":[1,2]}}"),
 	    TBA_OK, "oauth1 without account/realm, unknown field ignored");
-#define J(extra) "{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\"," \
+#define J(extra) \
+	"{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\"," \
 	"\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\"," \
 	"\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"" extra "}"
 	is_int(parse(J("")), TBA_OK, "minimal netsuite profile");
@@ -162,39 +171,46 @@ test_json(void)
 	is_int(parse("[]"), TBA_ERR_INVALID, "not an object");
 	is_int(parse("{\"v\":1,"), TBA_ERR_INVALID, "truncated");
 	is_int(parse(J("") "x"), TBA_ERR_INVALID, "trailing bytes");
-	is_int(parse("{\"v\":1,\"name\":\"a b\",\"kind\":\"netsuite\",\"account\":\"123\","
-	    "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
-	    "\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
+	is_int(
+	    parse("{\"v\":1,\"name\":\"a b\",\"kind\":\"netsuite\",\"account\":\"123\","
+		  "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
+		  "\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
 	    TBA_ERR_INVALID, "bad name");
-	is_int(parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"12 3\","
-	    "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
-	    "\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
+	is_int(
+	    parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"12 3\","
+		  "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
+		  "\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
 	    TBA_ERR_INVALID, "bad account");
 	is_int(parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\","
-	    "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-MD5\","
-	    "\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
+		     "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-MD5\","
+		     "\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
 	    TBA_ERR_INVALID, "bad signature method");
 	is_int(parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\","
-	    "\"consumer_key\":7,\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
-	    "\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
+		     "\"consumer_key\":7,\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
+		     "\"hosts\":[],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
 	    TBA_ERR_INVALID, "consumer key not a string");
-	is_int(parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\","
-	    "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
-	    "\"hosts\":[],\"created\":5,\"key_id\":\"0000\"}"),
+	is_int(
+	    parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\","
+		  "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
+		  "\"hosts\":[],\"created\":5,\"key_id\":\"0000\"}"),
 	    TBA_ERR_INVALID, "short key_id");
-	is_int(parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\","
-	    "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
-	    "\"hosts\":[],\"created\":5.5,\"key_id\":\"00000000000000000000000000000000\"}"),
+	is_int(
+	    parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\","
+		  "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
+		  "\"hosts\":[],\"created\":5.5,\"key_id\":\"00000000000000000000000000000000\"}"),
 	    TBA_ERR_INVALID, "fractional created");
-	is_int(parse("{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\","
-	    "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
-	    "\"hosts\":[\"a:1\"],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
+	is_int(
+	    parse(
+		"{\"v\":1,\"name\":\"x\",\"kind\":\"netsuite\",\"account\":\"123\","
+		"\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
+		"\"hosts\":[\"a:1\"],\"created\":5,\"key_id\":\"00000000000000000000000000000000\"}"),
 	    TBA_ERR_INVALID, "bad host");
 	{
 		char buf[TBA_META_MAX * 2], *w = buf;
 		int n;
 
-		n = snprintf(w, sizeof(buf), "{\"v\":1,\"name\":\"x\",\"kind\":\"oauth1\","
+		n = snprintf(w, sizeof(buf),
+		    "{\"v\":1,\"name\":\"x\",\"kind\":\"oauth1\","
 		    "\"consumer_key\":\"c\",\"token_id\":\"t\",\"signature_method\":\"HMAC-SHA256\","
 		    "\"created\":5,\"key_id\":\"00000000000000000000000000000000\",\"hosts\":[");
 		w += n;
@@ -204,11 +220,14 @@ test_json(void)
 		snprintf(w, (size_t)(buf + sizeof(buf) - w), "]}");
 		is_int(parse(buf), TBA_ERR_TOO_LARGE, "too many hosts");
 
-		w = buf + snprintf(buf, sizeof(buf), "{\"v\":1,\"name\":\"x\",\"kind\":\"oauth1\","
-		    "\"consumer_key\":\"");
+		w = buf +
+		    snprintf(buf, sizeof(buf),
+			"{\"v\":1,\"name\":\"x\",\"kind\":\"oauth1\","
+			"\"consumer_key\":\"");
 		memset(w, 'c', TBA_FIELD_MAX + 1);
 		w += TBA_FIELD_MAX + 1;
-		snprintf(w, (size_t)(buf + sizeof(buf) - w), "\",\"token_id\":\"t\","
+		snprintf(w, (size_t)(buf + sizeof(buf) - w),
+		    "\",\"token_id\":\"t\","
 		    "\"signature_method\":\"HMAC-SHA256\",\"hosts\":[],\"created\":5,"
 		    "\"key_id\":\"00000000000000000000000000000000\"}");
 		is_int(parse(buf), TBA_ERR_INVALID, "over-long consumer key");
@@ -245,9 +264,10 @@ test_policy(void)
 	is_int(policy(&p, "POST", "HTTPS://1234567-SB1.RESTLETS.API.NETSUITE.COM:443/app?x=1"),
 	    TBA_OK, "upper case and :443 fine");
 	is_int(policy(&p, "GET", "https://evil.com/"), TBA_ERR_POLICY, "other host refused");
-	ok(strstr(tba_errmsg(TBA_ERR_POLICY), "host evil.com is not allowed for profile prod (allowed: "
-	    "1234567-sb1.suitetalk.api.netsuite.com, ") != NULL, "message: %s",
-	    tba_errmsg(TBA_ERR_POLICY));
+	ok(strstr(tba_errmsg(TBA_ERR_POLICY),
+	       "host evil.com is not allowed for profile prod (allowed: "
+	       "1234567-sb1.suitetalk.api.netsuite.com, ") != NULL,
+	    "message: %s", tba_errmsg(TBA_ERR_POLICY));
 	is_int(policy(&p, "GET", "https://x.1234567-sb1.app.netsuite.com/"), TBA_ERR_POLICY,
 	    "subdomain of an allowed host refused");
 	is_int(policy(&p, "GET", "https://1234567-sb1.app.netsuite.com.evil.com/"), TBA_ERR_POLICY,
@@ -282,8 +302,10 @@ test_policy(void)
 
 		tba_params_init(&form);
 		ok(tba_params_add(&form, "a", "1") == TBA_OK &&
-		    tba_params_add(&form, "oauth_nonce", "abcdef") == TBA_OK, "form built");
-		is_int(tba_policy_check_params(&form), TBA_ERR_POLICY, "oauth_nonce in a form refused");
+			tba_params_add(&form, "oauth_nonce", "abcdef") == TBA_OK,
+		    "form built");
+		is_int(tba_policy_check_params(&form), TBA_ERR_POLICY,
+		    "oauth_nonce in a form refused");
 		tba_params_free(&form);
 		tba_params_init(&form);
 		is_int(tba_policy_check_params(&form), TBA_OK, "empty form fine");

@@ -52,8 +52,8 @@ test_fixed(void)
 static void
 test_random(void)
 {
-	static const unsigned char special[] = {'"', '\\', 0x01, 0x09, 0x0a, 0x1f, 0x20, 0x21, 0x5b,
-	    0x5d, 0x7f, 0x80, 0xff};
+	static const unsigned char special[] = {
+	    '"', '\\', 0x01, 0x09, 0x0a, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff};
 	unsigned char s[200];
 	struct tba_buf got, want;
 	int i, same = 0, back = 0, runs = 3000;
@@ -139,8 +139,8 @@ test_int(void)
 static void
 test_reply_size(void)
 {
-	static const size_t lens[] = {0, 1, 2000, 2048, 5000, TBA_PROTO_MAX - 30, TBA_PROTO_MAX - 24,
-	    TBA_PROTO_MAX - 23, TBA_PROTO_MAX};
+	static const size_t lens[] = {0, 1, 2000, 2048, 5000, TBA_PROTO_MAX - 30,
+	    TBA_PROTO_MAX - 24, TBA_PROTO_MAX - 23, TBA_PROTO_MAX};
 	const size_t fixed = strlen("{\"parameters\":{\"v\":\"\"}}") + 1;
 	struct tba_buf b;
 	cJSON *o, *back;
@@ -159,14 +159,19 @@ test_reply_size(void)
 		want = fixed + lens[i];
 		if (want <= TBA_PROTO_MAX) {
 			is_int(tba_proto_reply(o, &b), TBA_OK, "a %zu-byte reply", want);
-			is_int((long long)b.len, (long long)(6 + want), "all of it, after the rest");
+			is_int(
+			    (long long)b.len, (long long)(6 + want), "all of it, after the rest");
 			back = cJSON_Parse(b.data + 6);
-			ok(back != NULL && strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(back,
-			    "parameters"), "v")->valuestring, v) == 0, "read back whole");
+			ok(back != NULL &&
+				strcmp(cJSON_GetObjectItem(
+					   cJSON_GetObjectItem(back, "parameters"), "v")
+					   ->valuestring,
+				    v) == 0,
+			    "read back whole");
 			cJSON_Delete(back);
 		} else {
-			is_int(tba_proto_reply(o, &b), TBA_ERR_TOO_LARGE, "a %zu-byte reply refused",
-			    want);
+			is_int(tba_proto_reply(o, &b), TBA_ERR_TOO_LARGE,
+			    "a %zu-byte reply refused", want);
 			is_str(tba_buf_str(&b), "before", "the buffer as it was");
 		}
 		cJSON_Delete(o);

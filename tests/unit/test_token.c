@@ -75,8 +75,10 @@ setup(void)
 	setenv("TBA_FAULT_FILE", faults, 1);
 	setenv("TBA_FAULT_LOG", calls, 1);
 	rules("");
-	snprintf(uri, sizeof(uri), "pkcs11:token=" LABEL "?module-path=%s/libtbafault.so"
-	    "&pin-source=file:%s/token/pin", TBA_TEST_DIR, dir);
+	snprintf(uri, sizeof(uri),
+	    "pkcs11:token=" LABEL "?module-path=%s/libtbafault.so"
+	    "&pin-source=file:%s/token/pin",
+	    TBA_TEST_DIR, dir);
 	return 1;
 }
 
@@ -133,17 +135,19 @@ test_profiles(struct tba_token *t, struct tba_profile *p)
 	size_t n = 0;
 
 	make_profile(p, "unit");
-	is_int(tba_token_import(t, p, (const unsigned char *)KEY, strlen(KEY), 0), TBA_OK,
-	    "import");
+	is_int(
+	    tba_token_import(t, p, (const unsigned char *)KEY, strlen(KEY), 0), TBA_OK, "import");
 	is_int(tba_token_import(t, p, (const unsigned char *)KEY, strlen(KEY), 0), TBA_ERR_EXISTS,
 	    "import again without replace");
 	make_profile(&q, "other");
 	is_int(tba_token_import(t, &q, (const unsigned char *)"k", 1, 0), TBA_OK, "second profile");
 	ok(tba_token_profiles(t, &v, &n) == TBA_OK && n == 2 && strcmp(v[0].name, "other") == 0 &&
-	    strcmp(v[1].name, "unit") == 0, "profiles listed, sorted by name (%zu)", n);
+		strcmp(v[1].name, "unit") == 0,
+	    "profiles listed, sorted by name (%zu)", n);
 	free(v);
 	ok(tba_token_profile(t, "unit", &q) == TBA_OK && strcmp(q.consumer_key, "ck-unit") == 0 &&
-	    memcmp(q.key_id, p->key_id, TBA_KEY_ID_LEN) == 0, "profile by name");
+		memcmp(q.key_id, p->key_id, TBA_KEY_ID_LEN) == 0,
+	    "profile by name");
 	is_int(tba_token_delete(t, "other"), TBA_OK, "delete");
 	is_int(tba_token_profile(t, "other", &q), TBA_ERR_NOT_FOUND, "gone after delete");
 	is_int(tba_token_delete(t, "other"), TBA_ERR_NOT_FOUND, "delete twice");
@@ -170,13 +174,13 @@ test_faults(struct tba_token *t, const struct tba_profile *p)
 		const char *rule;
 		tba_err want;
 	} cases[] = {
-		{"C_Sign CKR_DEVICE_REMOVED 1\n", TBA_ERR_TOKEN_GONE},
-		{"C_SignInit CKR_SESSION_HANDLE_INVALID 1\n", TBA_ERR_TOKEN_GONE},
-		{"C_Sign CKR_SESSION_CLOSED 1\n", TBA_ERR_TOKEN_GONE},
-		{"C_Sign CKR_TOKEN_NOT_PRESENT 1\n", TBA_ERR_TOKEN_GONE},
-		{"C_Sign CKR_GENERAL_ERROR 1\n", TBA_ERR_TOKEN_GONE},
-		{"C_SignInit CKR_USER_NOT_LOGGED_IN 1\n", TBA_ERR_LOCKED},
-		{"C_Sign CKR_FUNCTION_FAILED 1\n", TBA_ERR_TOKEN},
+	    {"C_Sign CKR_DEVICE_REMOVED 1\n", TBA_ERR_TOKEN_GONE},
+	    {"C_SignInit CKR_SESSION_HANDLE_INVALID 1\n", TBA_ERR_TOKEN_GONE},
+	    {"C_Sign CKR_SESSION_CLOSED 1\n", TBA_ERR_TOKEN_GONE},
+	    {"C_Sign CKR_TOKEN_NOT_PRESENT 1\n", TBA_ERR_TOKEN_GONE},
+	    {"C_Sign CKR_GENERAL_ERROR 1\n", TBA_ERR_TOKEN_GONE},
+	    {"C_SignInit CKR_USER_NOT_LOGGED_IN 1\n", TBA_ERR_LOCKED},
+	    {"C_Sign CKR_FUNCTION_FAILED 1\n", TBA_ERR_TOKEN},
 	};
 	struct tba_session *s = NULL;
 	size_t i;
@@ -223,7 +227,8 @@ test_gone(struct tba_token *t, const struct tba_profile *p)
 	is_int(tba_session_open(t, &s), TBA_ERR_TOKEN_GONE, "no new session either");
 	is_int(tba_token_reinit(t), TBA_OK, "reinit");
 	ok(tba_token_get_pin(t, &pin, &len, &cap) == TBA_OK &&
-	    tba_token_login(t, pin, len) == TBA_OK, "log in again");
+		tba_token_login(t, pin, len) == TBA_OK,
+	    "log in again");
 	tba_secfree(pin, cap);
 	ok(tba_session_open(t, &s) == TBA_OK && sign_ok(s, p, &r), "signs again after reinit");
 	tba_session_close(s);

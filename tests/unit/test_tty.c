@@ -173,8 +173,8 @@ test_pipe(void)
 	big[sizeof(big) - 1] = '\n';
 	ok(write(p[1], big, sizeof(big)) == (ssize_t)sizeof(big), "wrote an over-long line");
 	close(p[1]);
-	is_int(tba_fd_read_secret(p[0], &s, &len, &cap), TBA_ERR_TOO_LARGE,
-	    "over-long line refused");
+	is_int(
+	    tba_fd_read_secret(p[0], &s, &len, &cap), TBA_ERR_TOO_LARGE, "over-long line refused");
 	ok(s == NULL, "nothing returned");
 	close(p[0]);
 }

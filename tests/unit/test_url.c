@@ -143,7 +143,8 @@ test_parse(void)
 {
 	char *big;
 
-	is_str(url("https://Example.COM/a/b?x=1"), "https://example.com/a/b | x=1", "host lower-cased");
+	is_str(url("https://Example.COM/a/b?x=1"), "https://example.com/a/b | x=1",
+	    "host lower-cased");
 	is_str(url("HTTPS://h.com"), "https://h.com/ | ", "scheme lower-cased, empty path is /");
 	is_str(url("https://h.com:443/p"), "https://h.com/p | ", ":443 dropped for https");
 	is_str(url("http://h.com:80/p"), "http://h.com/p | ", ":80 dropped for http");
@@ -152,7 +153,8 @@ test_parse(void)
 	is_str(url("https://h.com:/p"), "https://h.com/p | ", "empty port is the default");
 	is_str(url("https://h.com/p#frag?x=1"), "https://h.com/p | ", "fragment dropped");
 	is_str(url("https://h.com/p?a=1#frag"), "https://h.com/p | a=1", "fragment after query");
-	is_str(url("https://h.com/a%2fb%7E"), "https://h.com/a%2Fb%7E | ", "escapes kept, hex upper-cased");
+	is_str(url("https://h.com/a%2fb%7E"), "https://h.com/a%2Fb%7E | ",
+	    "escapes kept, hex upper-cased");
 	is_str(url("https://h.com/a b/\xc3\xa9\"<>"), "https://h.com/a%20b/%C3%A9%22%3C%3E | ",
 	    "characters not allowed in a path are encoded");
 	is_str(url("https://h.com/!$&'()*+,;=:@-._~"), "https://h.com/!$&'()*+,;=:@-._~ | ",
@@ -163,18 +165,22 @@ test_parse(void)
 	is_str(url("https://[2001:DB8::1]/"), "https://[2001:db8::1]/ | ", "IPv6 lower-cased");
 	is_str(url("https://user:pw@h.com/"), "https://h.com/ |  | userinfo", "userinfo detected");
 	is_str(url("https://a@b@h.com/"), "https://h.com/ |  | userinfo", "last '@' ends userinfo");
-	ok(starts(url("https://h.com/%zz"), "error 2: bad percent escape \"%zz\""), "bad path escape: %s", url_buf);
+	ok(starts(url("https://h.com/%zz"), "error 2: bad percent escape \"%zz\""),
+	    "bad path escape: %s", url_buf);
 	ok(starts(url("https://h.com/a%"), "error 2: bad percent escape"), "trailing %% in path");
 	ok(starts(url("https://h.com/?a=%4"), "error 2: bad percent escape"), "bad query escape");
-	ok(starts(url("https://h.com:99999/"), "error 2: URL port is larger than 65535"), "port > 65535");
-	ok(starts(url("https://h.com:44x/"), "error 2: URL port \"44x\" is not a number"), "port not a number");
+	ok(starts(url("https://h.com:99999/"), "error 2: URL port is larger than 65535"),
+	    "port > 65535");
+	ok(starts(url("https://h.com:44x/"), "error 2: URL port \"44x\" is not a number"),
+	    "port not a number");
 	ok(starts(url("https://h.com:0/"), "error 2"), "port 0");
 	ok(starts(url("ftp://h.com/"), "error 2: URL scheme must be http or https"), "ftp refused");
 	ok(starts(url("h.com/x"), "error 2: not an absolute URL"), "relative URL refused");
 	ok(starts(url("https:///x"), "error 2: URL has no host"), "empty host refused");
 	ok(starts(url("https://[::1/x"), "error 2"), "unterminated IPv6 refused");
 	ok(starts(url("https://[::1]x/"), "error 2"), "junk after IPv6 refused");
-	ok(starts(url("https://h\\.com/"), "error 2: URL host contains '\\'"), "backslash in host refused");
+	ok(starts(url("https://h\\.com/"), "error 2: URL host contains '\\'"),
+	    "backslash in host refused");
 	ok(starts(url("https://h.com/?a=%00"), "error 2"), "%%00 in query refused");
 
 	big = malloc(TBA_URL_MAX + 2);
@@ -183,7 +189,8 @@ test_parse(void)
 	big[TBA_URL_MAX + 1] = '\0';
 	ok(starts(url(big), "error 3"), "URL past TBA_URL_MAX refused");
 	big[TBA_URL_MAX] = '\0';
-	ok(starts(url(big), "https://h.com/aaa"), "URL of TBA_URL_MAX bytes accepted: %.60s", url_buf);
+	ok(starts(url(big), "https://h.com/aaa"), "URL of TBA_URL_MAX bytes accepted: %.60s",
+	    url_buf);
 	free(big);
 }
 
