@@ -3,7 +3,7 @@
  * agent.h - the parts of tba-agent and how they meet.
  *
  *   main.c      options, PIN, fork/daemonize, signals
- *   server.c    the listening socket, peer checks, the event loop and its workers
+ *   server.c    peer checks, the event loop and its workers (server_listen.c: the socket)
  *   conn.c      one connection's buffers and I/O (conn.h)
  *   dispatch.c  one handler per protocol method (proto.h does the parsing)
  *   pool.c      the token: login, lock/unlock, the pool of signing sessions
